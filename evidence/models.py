@@ -1,0 +1,456 @@
+"""What is known: the controlled vocabulary, the sources, and the curated evidence built on them.
+
+Integrity lives in the database (unique natural keys, check constraints on every enumeration and
+identifier), so that neither the admin, the reference import nor the knowledge-base loader can
+store a record the rest of the app would misread. Curated records carry a draft/published status;
+only published records reach a release.
+"""
+
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+NMDAR_CLASS = "nmdar_antagonist"
+SLUG_PATTERN = r"^[a-z0-9]+([_-][a-z0-9]+)*$"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class StudyType(models.TextChoices):
+    REVIEW = "review", "Review"
+    SYSTEMATIC_REVIEW = "systematic_review", "Systematic review"
+    META_ANALYSIS = "meta_analysis", "Meta-analysis"
+    RCT = "rct", "Randomised controlled trial"
+    OBSERVATIONAL = "observational", "Observational study"
+    CASE_SERIES = "case_series", "Case series or case report"
+    ANIMAL = "animal", "Animal study"
+    LABEL = "label", "Drug label"
+
+
+class Direction(models.TextChoices):
+    BENEFIT = "benefit", "Benefit"
+    NO_BENEFIT = "no_benefit", "No benefit"
+    MIXED = "mixed", "Mixed"
+    INSUFFICIENT = "insufficient", "Insufficient evidence"
+
+
+class Certainty(models.TextChoices):
+    """GRADE certainty of a body of evidence (docs/curation.md explains each level)."""
+
+    HIGH = "high", "High"
+    MODERATE = "moderate", "Moderate"
+    LOW = "low", "Low"
+    VERY_LOW = "very_low", "Very low"
+
+
+class Severity(models.TextChoices):
+    HIGH = "high", "High"
+    MODERATE = "moderate", "Moderate"
+    LOW = "low", "Low"
+
+
+class Population(models.TextChoices):
+    PATIENTS = "patients", "Patients"
+    ANIMAL = "animal", "Animal model"
+
+
+class CodeSystem(models.TextChoices):
+    SNOMED_CT = "snomed_ct", "SNOMED CT"
+    ICD10CM = "icd10cm", "ICD-10-CM"
+    RXNORM = "rxnorm", "RxNorm"
+
+
+def one_of(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+
+
+# --- Vocabulary -----------------------------------------------------------------------------
+
+
+class VocabularyTerm(models.Model):
+    slug = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text="Stable identifier used by the form, the API and the rules. Never rename.",
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(
+        blank=True, help_text="Plain-language description shown to clinicians as a hint."
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN), name="%(app_label)s_%(class)s_slug_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PainType(VocabularyTerm):
+    history = HistoricalRecords()
+
+
+class DrugClass(VocabularyTerm):
+    history = HistoricalRecords()
+
+    class Meta(VocabularyTerm.Meta):
+        verbose_name_plural = "drug classes"
+
+
+class DrugProperty(VocabularyTerm):
+    history = HistoricalRecords()
+
+    class Meta(VocabularyTerm.Meta):
+        verbose_name_plural = "drug properties"
+
+
+class PatientFactor(VocabularyTerm):
+    history = HistoricalRecords()
+
+
+class Drug(VocabularyTerm):
+    classes = models.ManyToManyField(DrugClass, related_name="drugs", blank=True)
+    properties = models.ManyToManyField(DrugProperty, related_name="drugs", blank=True)
+    history = HistoricalRecords(m2m_fields=[classes, properties])
+
+    @property
+    def is_nmdar_antagonist(self) -> bool:
+        return any(drug_class.slug == NMDAR_CLASS for drug_class in self.classes.all())
+
+
+class ClinicalCode(models.Model):
+    """A code in a standard terminology that names a pain type, a drug or a patient factor."""
+
+    system = models.CharField(max_length=16, choices=CodeSystem.choices)
+    code = models.CharField(max_length=32)
+    display = models.CharField(max_length=300)
+    verified = models.BooleanField(
+        default=False, help_text="Checked against the terminology's own browser or release."
+    )
+    note = models.TextField(blank=True)
+    pain_types = models.ManyToManyField(PainType, related_name="codes", blank=True)
+    drugs = models.ManyToManyField(Drug, related_name="codes", blank=True)
+    factors = models.ManyToManyField(PatientFactor, related_name="codes", blank=True)
+    history = HistoricalRecords(m2m_fields=[pain_types, drugs, factors])
+
+    class Meta:
+        ordering = ["system", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "code"], name="clinicalcode_unique_in_system"
+            ),
+            one_of("system", CodeSystem, "clinicalcode_system_valid"),
+            models.CheckConstraint(condition=~Q(code=""), name="clinicalcode_code_present"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_system_display()} {self.code} {self.display}"
+
+
+# --- Curated records ------------------------------------------------------------------------
+
+
+class CuratedRecord(models.Model):
+    """Status, authorship and review dates shared by every curated record."""
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+    last_reviewed = models.DateField(null=True, blank=True)
+    review_due = models.DateField(
+        null=True, blank=True, help_text="When a reviewer should next check this record."
+    )
+
+    class Meta:
+        abstract = True
+        constraints = [one_of("status", Status, "%(app_label)s_%(class)s_status_valid")]
+
+    @property
+    def is_review_overdue(self) -> bool:
+        return self.review_due is not None and self.review_due < timezone.localdate()
+
+
+PMID_PATTERN = r"^[0-9]+$"
+
+
+class Source(CuratedRecord):
+    key = models.CharField(
+        max_length=80, unique=True, help_text="Short stable key, e.g. zhou-2011."
+    )
+    authors = models.TextField(blank=True, help_text="Vancouver style: Zhou HY, Chen SR, Pan HL")
+    title = models.TextField()
+    journal = models.CharField(max_length=300, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    volume = models.CharField(max_length=32, blank=True)
+    issue = models.CharField(max_length=32, blank=True)
+    pages = models.CharField(max_length=32, blank=True)
+    doi = models.CharField(max_length=200, blank=True, verbose_name="DOI")
+    pmid = models.CharField(max_length=12, blank=True, verbose_name="PMID")
+    url = models.URLField(max_length=500, blank=True, verbose_name="URL")
+    study_type = models.CharField(max_length=24, choices=StudyType.choices)
+    population = models.TextField(blank=True)
+    sample_size = models.PositiveIntegerField(null=True, blank=True)
+    notes = models.TextField(
+        blank=True, help_text="Curator notes: what is missing, uncertain or still to confirm."
+    )
+    is_founding_review = models.BooleanField(
+        default=False, help_text="The review this knowledge base was founded on."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            *CuratedRecord.Meta.constraints,
+            one_of("study_type", StudyType, "source_study_type_valid"),
+            models.CheckConstraint(condition=Q(key__regex=SLUG_PATTERN), name="source_key_format"),
+            models.CheckConstraint(
+                condition=Q(pmid="") | Q(pmid__regex=PMID_PATTERN), name="source_pmid_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(doi="") | Q(doi__startswith="10."), name="source_doi_prefix"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1900, year__lte=2100),
+                name="source_year_range",
+            ),
+            models.UniqueConstraint(
+                fields=["pmid"], condition=~Q(pmid=""), name="source_pmid_unique"
+            ),
+            models.UniqueConstraint(fields=["doi"], condition=~Q(doi=""), name="source_doi_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    def citation(self) -> str:
+        return vancouver_citation(
+            authors=self.authors,
+            title=self.title,
+            journal=self.journal,
+            year=self.year,
+            volume=self.volume,
+            issue=self.issue,
+            pages=self.pages,
+        )
+
+
+def _with_full_stop(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".?!" else f"{text}."
+
+
+def vancouver_citation(
+    *, authors: str, title: str, journal: str, year, volume: str, issue: str, pages: str
+) -> str:
+    """A Vancouver-style reference; parts the source lacks are left out, never guessed.
+
+    More than six authors are cut to the first three and "et al.", as in the API contract's
+    example.
+    """
+    names = [name.strip() for name in authors.split(",") if name.strip()]
+    if names and re.fullmatch(r"et al\.?", names[-1]):
+        names[-1] = "et al."
+    elif len(names) > 6:
+        names = [*names[:3], "et al."]
+    parts = []
+    if names:
+        parts.append(_with_full_stop(", ".join(names)))
+    parts.append(_with_full_stop(title))
+    if journal:
+        parts.append(_with_full_stop(journal))
+    locator = str(year) if year else ""
+    if volume:
+        locator += f";{volume}" if locator else volume
+        if issue:
+            locator += f"({issue})"
+    if pages:
+        locator += f":{pages}"
+    if locator:
+        parts.append(_with_full_stop(locator))
+    return " ".join(parts)
+
+
+class Finding(CuratedRecord):
+    """What the evidence says about one NMDAR antagonist (or the whole class) in one pain type."""
+
+    key = models.CharField(max_length=80, unique=True)
+    drug = models.ForeignKey(
+        Drug,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="findings",
+        help_text="Leave empty for a finding about NMDA-receptor antagonists as a class.",
+    )
+    product = models.CharField(
+        max_length=120, blank=True, help_text="A specific product, e.g. dextromethorphan/quinidine."
+    )
+    pain_type = models.ForeignKey(PainType, on_delete=models.PROTECT, related_name="findings")
+    condition_scope = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="When the population is not exactly this pain type (mixed, non-neuropathic).",
+    )
+    population = models.CharField(
+        max_length=16, choices=Population.choices, default=Population.PATIENTS
+    )
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    certainty = models.CharField(max_length=16, choices=Certainty.choices)
+    certainty_reason = models.TextField()
+    summary = models.TextField()
+    sources = models.ManyToManyField(Source, related_name="findings", blank=True)
+    history = HistoricalRecords(m2m_fields=[sources])
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            *CuratedRecord.Meta.constraints,
+            one_of("direction", Direction, "finding_direction_valid"),
+            one_of("certainty", Certainty, "finding_certainty_valid"),
+            one_of("population", Population, "finding_population_valid"),
+            models.CheckConstraint(condition=Q(key__regex=SLUG_PATTERN), name="finding_key_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def is_class_level(self) -> bool:
+        return self.drug_id is None
+
+
+class SafetyConcern(CuratedRecord):
+    """A risk of one NMDAR antagonist, triggered by patient factors or current medicines."""
+
+    key = models.CharField(max_length=80, unique=True)
+    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="safety_concerns")
+    product = models.CharField(max_length=120, blank=True)
+    concern = models.CharField(max_length=200, help_text="The risk in a few words.")
+    applies_when = models.TextField(help_text="When the risk applies, in the source's terms.")
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    summary = models.TextField()
+    sources = models.ManyToManyField(Source, related_name="safety_concerns", blank=True)
+    trigger_factors = models.ManyToManyField(
+        PatientFactor, related_name="safety_concerns", blank=True, verbose_name="patient factors"
+    )
+    trigger_drugs = models.ManyToManyField(
+        Drug, related_name="triggered_safety_concerns", blank=True, verbose_name="current drugs"
+    )
+    trigger_classes = models.ManyToManyField(
+        DrugClass, related_name="safety_concerns", blank=True, verbose_name="current drug classes"
+    )
+    trigger_properties = models.ManyToManyField(
+        DrugProperty,
+        related_name="safety_concerns",
+        blank=True,
+        verbose_name="current drug properties",
+    )
+    history = HistoricalRecords(
+        m2m_fields=[sources, trigger_factors, trigger_drugs, trigger_classes, trigger_properties]
+    )
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "safety concern"
+        constraints = [
+            *CuratedRecord.Meta.constraints,
+            one_of("severity", Severity, "safetyconcern_severity_valid"),
+            models.CheckConstraint(
+                condition=Q(key__regex=SLUG_PATTERN), name="safetyconcern_key_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Combination(CuratedRecord):
+    """Evidence on adding an NMDAR antagonist to another medicine or class."""
+
+    key = models.CharField(max_length=80, unique=True)
+    nmdar_drug = models.ForeignKey(
+        Drug, on_delete=models.PROTECT, related_name="combinations", verbose_name="NMDAR antagonist"
+    )
+    product = models.CharField(max_length=120, blank=True)
+    partner = models.CharField(
+        max_length=200, help_text="What it is combined with, in words, e.g. opioid (morphine)."
+    )
+    partner_drugs = models.ManyToManyField(Drug, related_name="+", blank=True)
+    partner_classes = models.ManyToManyField(DrugClass, related_name="+", blank=True)
+    partner_properties = models.ManyToManyField(DrugProperty, related_name="+", blank=True)
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    summary = models.TextField()
+    sources = models.ManyToManyField(Source, related_name="combinations", blank=True)
+    related_safety = models.ManyToManyField(SafetyConcern, related_name="combinations", blank=True)
+    history = HistoricalRecords(
+        m2m_fields=[sources, partner_drugs, partner_classes, partner_properties, related_safety]
+    )
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            *CuratedRecord.Meta.constraints,
+            one_of("direction", Direction, "combination_direction_valid"),
+            models.CheckConstraint(
+                condition=Q(key__regex=SLUG_PATTERN), name="combination_key_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Conflict(CuratedRecord):
+    """Where the founding review's claim and later evidence disagree."""
+
+    key = models.CharField(max_length=80, unique=True)
+    topic = models.CharField(max_length=200)
+    summary = models.TextField()
+    pain_types = models.ManyToManyField(
+        PainType, related_name="conflicts", blank=True, help_text="Empty: concerns every pain type."
+    )
+    drugs = models.ManyToManyField(
+        Drug, related_name="conflicts", blank=True, help_text="Empty: concerns the whole class."
+    )
+    sources = models.ManyToManyField(Source, related_name="conflicts", blank=True)
+    history = HistoricalRecords(m2m_fields=[pain_types, drugs, sources])
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            *CuratedRecord.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(key__regex=SLUG_PATTERN), name="conflict_key_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
