@@ -236,3 +236,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# How long a process may serve its in-memory release before asking the database again, when no
+# shared cache announces a newer one (see decision/releases.py).
+RELEASE_CHECK_SECONDS = env_int("RELEASE_CHECK_SECONDS", 5)
+# Stored assessments older than this are removed by `purge_assessments` (0 keeps them forever).
+ASSESSMENT_RETENTION_DAYS = env_int("ASSESSMENT_RETENTION_DAYS", 90)

@@ -1,0 +1,106 @@
+"""One assessment, from raw inputs to a stored snapshot and its JSON document.
+
+The form, the JSON API and the CDS Hooks service all go through `parse_inputs` and
+`assessment_document`, so the same question gets the same answer and the same shape everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.urls import reverse
+
+from decision.disclaimer import DISCLAIMER
+from decision.engine import CompiledRelease, Inputs, evaluate
+from decision.models import Assessment
+
+MAX_LIST_ITEMS = 100
+
+
+class InvalidInputs(ValueError):
+    """Inputs that do not fit the vocabulary; `errors` maps each bad field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def parse_inputs(release: CompiledRelease, pain_type, analgesics=None, factors=None) -> Inputs:
+    """Check raw values against the release's vocabulary; raise `InvalidInputs` naming fields."""
+    vocabulary = release.vocabulary
+    errors: dict[str, list[str]] = {}
+    if pain_type is None or pain_type == "":
+        errors["pain_type"] = ["This field is required: give one pain-type slug."]
+    elif not isinstance(pain_type, str):
+        errors["pain_type"] = ["Must be a pain-type slug (a string)."]
+    elif pain_type not in vocabulary.pain_types:
+        errors["pain_type"] = [f"Unknown pain type '{_shorten(pain_type)}'."]
+    checked = {}
+    for field, values, known, noun in (
+        ("analgesics", analgesics, vocabulary.drugs, "drug"),
+        ("factors", factors, vocabulary.patient_factors, "patient factor"),
+    ):
+        values = [] if values is None else values
+        if not isinstance(values, list | tuple):
+            errors[field] = [f"Must be a list of {noun} slugs."]
+            continue
+        if len(values) > MAX_LIST_ITEMS:
+            errors[field] = [f"At most {MAX_LIST_ITEMS} items."]
+            continue
+        messages = []
+        for value in values:
+            if not isinstance(value, str):
+                messages.append(f"Every item must be a {noun} slug (a string).")
+            elif value not in known:
+                messages.append(f"Unknown {noun} '{_shorten(value)}'.")
+        if messages:
+            errors[field] = list(dict.fromkeys(messages))
+        checked[field] = values
+    if errors:
+        raise InvalidInputs(errors)
+    return Inputs.build(pain_type, checked["analgesics"], checked["factors"])
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else f"{value[:limit]}…"
+
+
+def answer(release: CompiledRelease, inputs: Inputs) -> list[dict]:
+    return [note.as_dict() for note in evaluate(release, inputs)]
+
+
+def store_assessment(release: CompiledRelease, inputs: Inputs, notes: list[dict]) -> Assessment:
+    """Store the snapshot: one INSERT, nothing else."""
+    return Assessment.objects.create(release_id=release.id, inputs=inputs.as_dict(), notes=notes)
+
+
+def knowledge_base_info(version: str, published_at) -> dict:
+    if isinstance(published_at, datetime.datetime):
+        published_at = _iso(published_at)
+    return {"release": version, "published_at": published_at}
+
+
+def _iso(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def assessment_document(assessment: Assessment, *, release_version: str, published_at) -> dict:
+    """The JSON of API.md for a stored assessment."""
+    return {
+        "id": str(assessment.id),
+        "url": reverse("decision:assessment", args=[assessment.id]),
+        "pdf_url": reverse("decision:assessment_pdf", args=[assessment.id]),
+        "created_at": _iso(assessment.created_at),
+        "knowledge_base": knowledge_base_info(release_version, published_at),
+        "disclaimer": DISCLAIMER,
+        "inputs": assessment.inputs,
+        "notes": assessment.notes,
+    }
+
+
+def stored_document(assessment: Assessment) -> dict:
+    """The document of an assessment read back from the database (release joined)."""
+    release = assessment.release
+    return assessment_document(
+        assessment, release_version=release.version, published_at=release.published_at
+    )

@@ -1,0 +1,511 @@
+"""The rules engine: `evaluate(release, inputs) -> notes`, a pure function over a compiled release.
+
+No database, no HTTP, no templates: a `CompiledRelease` is built once per process from a release's
+JSON payload (see `decision.releases`) and every assessment is answered from memory. Matching
+semantics are described in docs/engine.md and docs/knowledge-base.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+NMDAR_CLASS = "nmdar_antagonist"
+
+LEVELS = ("favourable", "mixed", "unfavourable", "insufficient")
+LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+SEVERITIES = ("high", "moderate", "low")
+
+# What a note shows of each cited record in its evidence panel.
+CARD_FIELDS = {
+    "finding": (
+        "title",
+        "summary",
+        "direction",
+        "certainty",
+        "certainty_reason",
+        "condition_scope",
+    ),
+    "safety": ("title", "summary", "severity"),
+    "combination": ("title", "summary", "direction"),
+    "conflict": ("title", "summary"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """One validated question: a pain type, current medicines and ticked patient factors."""
+
+    pain_type: str
+    analgesics: tuple[str, ...] = ()
+    factors: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, pain_type: str, analgesics=(), factors=()) -> Inputs:
+        # Duplicates are ignored and order does not matter: one patient, one canonical question.
+        return cls(pain_type, tuple(sorted(set(analgesics))), tuple(sorted(set(factors))))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pain_type": self.pain_type,
+            "analgesics": list(self.analgesics),
+            "factors": list(self.factors),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    slug: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class DrugTerm:
+    slug: str
+    name: str
+    description: str
+    classes: frozenset[str]
+    properties: frozenset[str]
+
+    @property
+    def is_nmdar_antagonist(self) -> bool:
+        return NMDAR_CLASS in self.classes
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    pain_types: dict[str, Term]
+    drug_classes: dict[str, Term]
+    drug_properties: dict[str, Term]
+    patient_factors: dict[str, Term]
+    drugs: dict[str, DrugTerm]
+    nmdar_antagonists: tuple[str, ...]
+
+    @classmethod
+    def from_payload(cls, data: dict) -> Vocabulary:
+        def terms(items):
+            ordered = sorted(items, key=lambda item: (item["name"].lower(), item["slug"]))
+            return {
+                item["slug"]: Term(item["slug"], item["name"], item["description"])
+                for item in ordered
+            }
+
+        drugs = {
+            item["slug"]: DrugTerm(
+                item["slug"],
+                item["name"],
+                item["description"],
+                frozenset(item["classes"]),
+                frozenset(item["properties"]),
+            )
+            for item in sorted(data["drugs"], key=lambda item: (item["name"].lower(), item["slug"]))
+        }
+        return cls(
+            pain_types=terms(data["pain_types"]),
+            drug_classes=terms(data["drug_classes"]),
+            drug_properties=terms(data["drug_properties"]),
+            patient_factors=terms(data["patient_factors"]),
+            drugs=drugs,
+            nmdar_antagonists=tuple(
+                slug for slug, drug in drugs.items() if drug.is_nmdar_antagonist
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One condition group of a rule: drugs, classes, properties and factors (slugs)."""
+
+    drugs: frozenset[str] = frozenset()
+    classes: frozenset[str] = frozenset()
+    properties: frozenset[str] = frozenset()
+    factors: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_payload(cls, data: dict) -> Condition:
+        return cls(
+            *(frozenset(data[part]) for part in ("drugs", "classes", "properties", "factors"))
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.drugs or self.classes or self.properties or self.factors)
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    """The inputs expanded once per evaluation: every class and property of every medicine."""
+
+    pain_type: str
+    drugs: frozenset[str]
+    classes: frozenset[str]
+    properties: frozenset[str]
+    factors: frozenset[str]
+
+    @classmethod
+    def from_inputs(cls, inputs: Inputs, vocabulary: Vocabulary) -> Patient:
+        drugs = [vocabulary.drugs[slug] for slug in inputs.analgesics]
+        return cls(
+            pain_type=inputs.pain_type,
+            drugs=frozenset(inputs.analgesics),
+            classes=frozenset().union(*(drug.classes for drug in drugs)),
+            properties=frozenset().union(*(drug.properties for drug in drugs)),
+            factors=frozenset(inputs.factors),
+        )
+
+    def has_any(self, group: Condition) -> bool:
+        return not (
+            self.drugs.isdisjoint(group.drugs)
+            and self.classes.isdisjoint(group.classes)
+            and self.properties.isdisjoint(group.properties)
+            and self.factors.isdisjoint(group.factors)
+        )
+
+    def has_all(self, group: Condition) -> bool:
+        return (
+            group.drugs <= self.drugs
+            and group.classes <= self.classes
+            and group.properties <= self.properties
+            and group.factors <= self.factors
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    key: str
+    kind: str
+    drug: str | None
+    level: str | None
+    severity: str | None
+    priority: int
+    title: str
+    text: str
+    pain_types: frozenset[str]
+    any: Condition
+    all: Condition
+    none: Condition
+    evidence: tuple[dict, ...]
+    evidence_summaries: tuple[dict, ...]
+
+    def matches(self, patient: Patient) -> bool:
+        if self.pain_types and patient.pain_type not in self.pain_types:
+            return False
+        if self.any and not patient.has_any(self.any):
+            return False
+        if self.all and not patient.has_all(self.all):
+            return False
+        return not (self.none and patient.has_any(self.none))
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    id: str
+    kind: str
+    drug: str | None
+    drug_name: str | None
+    level: str | None
+    severity: str | None
+    title: str
+    text: str
+    why: tuple[str, ...]
+    evidence: tuple[dict, ...]
+    evidence_summaries: tuple[dict, ...]
+    priority: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "drug": self.drug,
+            "drug_name": self.drug_name,
+            "level": self.level,
+            "severity": self.severity,
+            "title": self.title,
+            "text": self.text,
+            "why": list(self.why),
+            "evidence": [dict(entry) for entry in self.evidence],
+            "evidence_summaries": [dict(summary) for summary in self.evidence_summaries],
+        }
+
+
+class ReleaseError(ValueError):
+    """The payload cannot be compiled; the message names the offending record."""
+
+
+@dataclass(frozen=True)
+class CompiledRelease:
+    """Everything `evaluate` needs, indexed for answering from memory."""
+
+    id: int | None
+    version: str
+    published_at: str | None
+    vocabulary: Vocabulary
+    rules_by_pain_type: dict[str, tuple[CompiledRule, ...]]
+    fallback_evidence: dict[str, tuple[tuple[dict, ...], tuple[dict, ...]]]
+    rule_count: int
+
+    @classmethod
+    def from_payload(
+        cls, payload: dict, *, id: int | None = None, version: str = "", published_at=None
+    ) -> CompiledRelease:
+        vocabulary = Vocabulary.from_payload(payload["vocabulary"])
+        if not vocabulary.pain_types or not vocabulary.nmdar_antagonists:
+            raise ReleaseError("a release needs at least one pain type and one NMDAR antagonist")
+        library = _EvidenceLibrary(payload)
+        rules = [_compile_rule(rule, vocabulary, library) for rule in payload["rules"]]
+        by_pain_type = {
+            pain_type: tuple(
+                rule for rule in rules if not rule.pain_types or pain_type in rule.pain_types
+            )
+            for pain_type in vocabulary.pain_types
+        }
+        return cls(
+            id=id,
+            version=version,
+            published_at=published_at,
+            vocabulary=vocabulary,
+            rules_by_pain_type=by_pain_type,
+            fallback_evidence={
+                pain_type: library.fallback_for(pain_type) for pain_type in vocabulary.pain_types
+            },
+            rule_count=len(rules),
+        )
+
+
+class _EvidenceLibrary:
+    """Turns cited records into the evidence entries and summaries a note carries."""
+
+    def __init__(self, payload: dict):
+        self.sources = payload["sources"]
+        self.findings = payload["findings"]
+        self.safety = payload["safety"]
+        self.combinations = payload["combinations"]
+        self.conflicts = payload["conflicts"]
+        self.founding = tuple(
+            key for key, source in self.sources.items() if source["founding_review"]
+        )
+
+    def entry(self, source_key: str, certainty: str | None) -> dict:
+        source = self.sources[source_key]
+        return {
+            "key": source_key,
+            "citation": source["citation"],
+            "pmid": source["pmid"] or None,
+            "doi": source["doi"] or None,
+            "study_type": source["study_type"],
+            "certainty": certainty,
+        }
+
+    def expand(self, cites: dict, owner: str) -> tuple[tuple[dict, ...], tuple[dict, ...]]:
+        entries: dict[str, dict] = {}
+        summaries: list[dict] = []
+
+        def add_sources(keys, certainty=None):
+            for key in keys:
+                if key not in self.sources:
+                    raise ReleaseError(f"{owner}: cites unknown or unpublished source '{key}'")
+                entries.setdefault(key, self.entry(key, certainty))
+
+        sections = (
+            ("findings", self.findings, "finding"),
+            ("safety", self.safety, "safety"),
+            ("combinations", self.combinations, "combination"),
+            ("conflicts", self.conflicts, "conflict"),
+        )
+        for section, records, kind in sections:
+            for key in cites.get(section, ()):
+                record = records.get(key)
+                if record is None:
+                    raise ReleaseError(f"{owner}: cites unknown or unpublished {kind} '{key}'")
+                add_sources(record["sources"], record.get("certainty"))
+                card = {field: record[field] for field in CARD_FIELDS[kind]}
+                summaries.append({"kind": kind, "key": key, **card})
+        add_sources(cites.get("sources", ()))
+        return tuple(entries.values()), tuple(summaries)
+
+    def fallback_for(self, pain_type: str) -> tuple[tuple[dict, ...], tuple[dict, ...]]:
+        """Evidence for a suitability note that no rule covers: what is known of the class.
+
+        Class-level findings in patients for this pain type if there are any, otherwise every
+        class-level finding in patients, otherwise the founding review itself.
+        """
+        class_findings = sorted(
+            key
+            for key, finding in self.findings.items()
+            if finding["drug"] is None and finding["population"] == "patients"
+        )
+        for_pain_type = [k for k in class_findings if self.findings[k]["pain_type"] == pain_type]
+        chosen = for_pain_type or class_findings
+        if chosen:
+            return self.expand({"findings": chosen}, f"fallback for {pain_type}")
+        if self.founding:
+            return self.expand({"sources": self.founding}, f"fallback for {pain_type}")
+        raise ReleaseError(
+            "the release has no class-level finding and no founding review to cite when no "
+            "rule covers a drug"
+        )
+
+
+def _compile_rule(rule: dict, vocabulary: Vocabulary, library: _EvidenceLibrary) -> CompiledRule:
+    owner = f"rule {rule['key']}"
+    if rule["kind"] != "context":
+        drug = vocabulary.drugs.get(rule["drug"] or "")
+        if drug is None or not drug.is_nmdar_antagonist:
+            raise ReleaseError(f"{owner}: '{rule['drug']}' is not an NMDAR antagonist")
+    evidence, summaries = library.expand(rule["cites"], owner)
+    if rule["kind"] != "context" and not evidence:
+        raise ReleaseError(f"{owner}: a {rule['kind']} note must cite at least one source")
+    when = rule["when"]
+    return CompiledRule(
+        key=rule["key"],
+        kind=rule["kind"],
+        drug=rule["drug"],
+        level=rule["level"] or None,
+        severity=rule["severity"] or None,
+        priority=rule["priority"],
+        title=rule["title"],
+        text=rule["text"],
+        pain_types=frozenset(when["pain_types"]),
+        any=Condition.from_payload(when["any"]),
+        all=Condition.from_payload(when["all"]),
+        none=Condition.from_payload(when["none"]),
+        evidence=evidence,
+        evidence_summaries=summaries,
+    )
+
+
+# --- Evaluation -----------------------------------------------------------------------------
+
+
+def evaluate(release: CompiledRelease, inputs: Inputs) -> list[Note]:
+    """All notes for these inputs, ordered as API.md says.
+
+    Every NMDAR antagonist gets exactly one suitability note: the highest-priority matching
+    suitability rule, or, where no rule covers the drug for this pain type, an explicit
+    "insufficient" note citing what is known of the class.
+    """
+    vocabulary = release.vocabulary
+    patient = Patient.from_inputs(inputs, vocabulary)
+    suitability: dict[str, CompiledRule] = {}
+    notes: list[Note] = []
+    for rule in release.rules_by_pain_type[inputs.pain_type]:
+        if not rule.matches(patient):
+            continue
+        if rule.kind == "suitability":
+            best = suitability.get(rule.drug)
+            if best is None or (-rule.priority, rule.key) < (-best.priority, best.key):
+                suitability[rule.drug] = rule
+        else:
+            notes.append(_note(rule, patient, vocabulary))
+    for drug in vocabulary.nmdar_antagonists:
+        rule = suitability.get(drug)
+        notes.append(
+            _note(rule, patient, vocabulary) if rule else _unstudied(release, drug, patient)
+        )
+    drug_order = {slug: index for index, slug in enumerate(vocabulary.nmdar_antagonists)}
+    notes.sort(key=lambda note: _order(note, drug_order))
+    return notes
+
+
+def _order(note: Note, drug_order: dict[str, int]) -> tuple:
+    if note.kind == "caution":
+        group = {"high": 0, "moderate": 2, "low": 3}[note.severity]
+    else:
+        group = {"suitability": 1, "combination": 4, "context": 5}[note.kind]
+    level_rank = LEVEL_RANK.get(note.level, 0)
+    return (group, level_rank, drug_order.get(note.drug, -1), -note.priority, note.id)
+
+
+def _note(rule: CompiledRule, patient: Patient, vocabulary: Vocabulary) -> Note:
+    drug = vocabulary.drugs.get(rule.drug) if rule.drug else None
+    return Note(
+        id=rule.key,
+        kind=rule.kind,
+        drug=rule.drug,
+        drug_name=drug.name if drug else None,
+        level=rule.level,
+        severity=rule.severity,
+        title=rule.title,
+        text=rule.text,
+        why=_why(rule, patient, vocabulary, drug),
+        evidence=rule.evidence,
+        evidence_summaries=rule.evidence_summaries,
+        priority=rule.priority,
+    )
+
+
+def _unstudied(release: CompiledRelease, drug_slug: str, patient: Patient) -> Note:
+    vocabulary = release.vocabulary
+    drug = vocabulary.drugs[drug_slug]
+    pain = vocabulary.pain_types[patient.pain_type]
+    evidence, summaries = release.fallback_evidence[patient.pain_type]
+    return Note(
+        id=f"{drug_slug}-{patient.pain_type}-no-direct-evidence",
+        kind="suitability",
+        drug=drug_slug,
+        drug_name=drug.name,
+        level="insufficient",
+        severity=None,
+        title=f"{drug.name} for {_lower_first(pain.name)}: no direct evidence",
+        text=(
+            f"The knowledge base holds no study of {drug.name.lower()} in "
+            f"{_lower_first(pain.name)}, so the evidence is insufficient to judge its "
+            "suitability here. The sources below describe NMDA-receptor antagonists as a class."
+        ),
+        why=(f"Pain type: {pain.name}", f"No curated evidence on {drug.name} for this pain type"),
+        evidence=evidence,
+        evidence_summaries=summaries,
+    )
+
+
+def _lower_first(text: str) -> str:
+    # "Severe renal impairment" reads better mid-sentence in lower case; "NMDA-receptor" keeps.
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _why(rule: CompiledRule, patient: Patient, vocabulary: Vocabulary, drug) -> tuple[str, ...]:
+    lines: list[str] = []
+    if rule.pain_types:
+        lines.append(f"Pain type: {vocabulary.pain_types[patient.pain_type].name}")
+    for group in (rule.any, rule.all):
+        if group:
+            lines.extend(_present(group, patient, vocabulary))
+    if rule.none:
+        lines.extend(_absent(rule.none, vocabulary))
+    if not lines:
+        lines.append(
+            f"Applies to any use of {drug.name}" if drug else "Applies to every assessment"
+        )
+    return tuple(dict.fromkeys(lines))
+
+
+def _present(group: Condition, patient: Patient, vocabulary: Vocabulary) -> list[str]:
+    lines = []
+    for slug in sorted(patient.drugs, key=lambda s: vocabulary.drugs[s].name.lower()):
+        drug = vocabulary.drugs[slug]
+        if slug in group.drugs:
+            lines.append(f"Current medicine: {drug.name}")
+        for class_slug in sorted(drug.classes & group.classes):
+            name = _lower_first(vocabulary.drug_classes[class_slug].name)
+            lines.append(f"Current medicine: {drug.name} ({name})")
+        for property_slug in sorted(drug.properties & group.properties):
+            name = _lower_first(vocabulary.drug_properties[property_slug].name)
+            lines.append(f"Current medicine: {drug.name} ({name})")
+    for slug in sorted(group.factors & patient.factors):
+        lines.append(f"Patient factor: {vocabulary.patient_factors[slug].name}")
+    return lines
+
+
+def _absent(group: Condition, vocabulary: Vocabulary) -> list[str]:
+    names = [
+        *(vocabulary.drugs[slug].name for slug in sorted(group.drugs)),
+        *(_lower_first(vocabulary.drug_classes[slug].name) for slug in sorted(group.classes)),
+        *(_lower_first(vocabulary.drug_properties[slug].name) for slug in sorted(group.properties)),
+    ]
+    lines = [f"Not among current medicines: {name}" for name in names]
+    lines += [
+        f"Not recorded: {vocabulary.patient_factors[slug].name}" for slug in sorted(group.factors)
+    ]
+    return lines

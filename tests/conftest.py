@@ -1,0 +1,223 @@
+"""Shared fixtures: a small curated knowledge base, its release, and the shipped one."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.db import transaction
+
+from decision.knowledge_base import DEFAULT_PATH, load_data, read_file
+from decision.models import Activation, ActivationReason, Release
+from decision.releases import build_payload, content_hash, forget_active_release, publish_release
+from evidence.models import Direction, Severity
+from tests import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _fresh_release_memory():
+    # The active release lives in process memory; a test must not see the previous test's.
+    forget_active_release()
+    yield
+    forget_active_release()
+
+
+@pytest.fixture
+def mini_kb(db):
+    """A small but complete knowledge base: two pain types, two NMDAR antagonists, rules of
+    every kind, and one curator test case. Everything is published."""
+    crps = f.PainTypeFactory(
+        slug="complex_regional_pain_syndrome", name="Complex regional pain syndrome (CRPS)"
+    )
+    phn = f.PainTypeFactory(slug="postherpetic_neuralgia", name="Postherpetic neuralgia")
+    nmdar = f.DrugClassFactory(slug="nmdar_antagonist", name="NMDA-receptor antagonist")
+    opioid = f.DrugClassFactory(slug="opioid", name="Opioid")
+    ssri = f.DrugClassFactory(slug="ssri", name="Selective serotonin reuptake inhibitor")
+    serotonergic = f.DrugPropertyFactory(slug="serotonergic", name="Raises serotonergic activity")
+    cns = f.DrugPropertyFactory(slug="cns_depressant", name="Central nervous system depressant")
+    psychosis = f.PatientFactorFactory(
+        slug="psychosis_history", name="Psychotic disorder or history of psychosis"
+    )
+    renal = f.PatientFactorFactory(
+        slug="renal_impairment_severe", name="Severe renal impairment (eGFR below 30)"
+    )
+    ketamine = f.DrugFactory(slug="ketamine", name="Ketamine", classes=[nmdar])
+    dextromethorphan = f.DrugFactory(
+        slug="dextromethorphan", name="Dextromethorphan", classes=[nmdar], properties=[serotonergic]
+    )
+    morphine = f.DrugFactory(slug="morphine", name="Morphine", classes=[opioid], properties=[cns])
+    sertraline = f.DrugFactory(
+        slug="sertraline", name="Sertraline", classes=[ssri], properties=[serotonergic]
+    )
+    sigtermans = f.SourceFactory(
+        key="sigtermans-2009",
+        authors="Sigtermans MJ, van Hilten JJ, Bauer MCR, Arbous MS, Marinus J, Sarton EY, Dahan A",
+        title="Ketamine produces effective and long-term pain relief in patients with Complex "
+        "Regional Pain Syndrome Type 1",
+        journal="Pain",
+        year=2009,
+        volume="145",
+        issue="3",
+        pages="304-311",
+        pmid="19604642",
+        doi="10.1016/j.pain.2009.06.023",
+    )
+    zhou = f.SourceFactory(
+        key="zhou-2011",
+        authors="Zhou HY, Chen SR, Pan HL",
+        title="Targeting N-methyl-D-aspartate receptors for treatment of neuropathic pain",
+        journal="Expert Review of Clinical Pharmacology",
+        year=2011,
+        volume="4",
+        issue="3",
+        pages="379-388",
+        pmid="21686074",
+        doi="10.1586/ecp.11.17",
+        study_type="review",
+        is_founding_review=True,
+    )
+    label = f.SourceFactory(
+        key="label-nuedexta",
+        authors="",
+        title="NUEDEXTA label",
+        journal="",
+        year=None,
+        study_type="label",
+    )
+    cochrane = f.SourceFactory(key="ferraro-2025", study_type="systematic_review", year=2025)
+    ketamine_crps = f.FindingFactory(
+        key="ketamine-iv-crps-rcts",
+        drug=ketamine,
+        pain_type=crps,
+        direction=Direction.BENEFIT,
+        sources=[sigtermans],
+    )
+    class_finding = f.FindingFactory(
+        key="nmda-class-cochrane",
+        drug=None,
+        pain_type=phn,
+        direction=Direction.NO_BENEFIT,
+        summary="No clear benefit for the class.",
+        sources=[cochrane],
+    )
+    dm_serotonin = f.SafetyConcernFactory(
+        key="dm-serotonin-syndrome",
+        drug=dextromethorphan,
+        concern="serotonin toxicity",
+        severity=Severity.HIGH,
+        trigger_classes=[ssri],
+        trigger_properties=[serotonergic],
+        sources=[label],
+    )
+    ketamine_psychosis = f.SafetyConcernFactory(
+        key="ketamine-psychosis-history",
+        drug=ketamine,
+        concern="worsening of psychiatric illness",
+        severity=Severity.HIGH,
+        trigger_factors=[psychosis],
+        sources=[zhou],
+    )
+    ketamine_opioid = f.CombinationFactory(
+        key="ketamine-opioid-cancer",
+        nmdar_drug=ketamine,
+        partner="opioid",
+        direction=Direction.INSUFFICIENT,
+        partner_classes=[opioid],
+        sources=[zhou],
+    )
+    rules = SimpleNamespace(
+        ketamine_crps=f.RuleFactory(
+            key="ketamine-crps-suitability",
+            kind="suitability",
+            drug=ketamine,
+            level="mixed",
+            title="Ketamine for CRPS: mixed evidence",
+            pain_types=[crps],
+            cited_findings=[ketamine_crps],
+        ),
+        dm_serotonin=f.RuleFactory(
+            key="caution-dm-serotonin-syndrome",
+            kind="caution",
+            drug=dextromethorphan,
+            severity="high",
+            title="Dextromethorphan with serotonergic medicines: serotonin toxicity",
+            any_properties=[serotonergic],
+            any_classes=[ssri],
+            cited_safety=[dm_serotonin],
+        ),
+        ketamine_psychosis=f.RuleFactory(
+            key="caution-ketamine-psychosis-history",
+            kind="caution",
+            drug=ketamine,
+            severity="high",
+            title="Ketamine with a history of psychosis",
+            any_factors=[psychosis],
+            cited_safety=[ketamine_psychosis],
+        ),
+        ketamine_opioid=f.RuleFactory(
+            key="combination-ketamine-opioid",
+            kind="combination",
+            drug=ketamine,
+            level="insufficient",
+            title="Ketamine added to an opioid",
+            any_classes=[opioid],
+            cited_combinations=[ketamine_opioid],
+        ),
+        class_context=f.RuleFactory(
+            key="context-class-evidence",
+            kind="context",
+            title="What reviews say about the class",
+            cited_findings=[class_finding],
+        ),
+    )
+    case = f.CuratorCaseFactory(
+        key="crps-on-sertraline",
+        title="CRPS on sertraline",
+        pain_type=crps,
+        analgesics=[sertraline],
+    )
+    f.ExpectationFactory(case=case, kind="suitability", drug=ketamine, level="mixed")
+    f.ExpectationFactory(case=case, kind="caution", drug=dextromethorphan, severity="high")
+    f.ExpectationFactory(case=case, outcome="absent", kind="caution", drug=ketamine)
+    return SimpleNamespace(
+        pain_types=SimpleNamespace(crps=crps, phn=phn),
+        drugs=SimpleNamespace(
+            ketamine=ketamine,
+            dextromethorphan=dextromethorphan,
+            morphine=morphine,
+            sertraline=sertraline,
+        ),
+        factors=SimpleNamespace(psychosis=psychosis, renal=renal),
+        rules=rules,
+        case=case,
+    )
+
+
+@pytest.fixture
+def mini_release(mini_kb) -> Release:
+    """The mini knowledge base published as the active release."""
+    return publish_release()
+
+
+@pytest.fixture(scope="session")
+def shipped_payload(django_db_setup, django_db_blocker) -> dict:
+    """The compiled payload of the shipped knowledge base, loaded once per test session."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_data(read_file(DEFAULT_PATH))
+        payload = build_payload()
+        transaction.set_rollback(True)
+    return payload
+
+
+@pytest.fixture
+def shipped_release(db, shipped_payload) -> Release:
+    """The shipped knowledge base as the active release (stored directly from its payload)."""
+    from django.utils import timezone
+
+    release = Release.objects.create(
+        version="2026.11.27-1",
+        published_at=timezone.now(),
+        content_hash=content_hash(shipped_payload),
+        changelog="First release.",
+        payload=shipped_payload,
+    )
+    Activation.objects.create(release=release, reason=ActivationReason.PUBLISH)
+    return release
