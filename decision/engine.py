@@ -144,14 +144,23 @@ class Patient:
 
     @classmethod
     def from_inputs(cls, inputs: Inputs, vocabulary: Vocabulary) -> Patient:
-        drugs = [vocabulary.drugs[slug] for slug in inputs.analgesics]
+        return cls.build(inputs.pain_type, inputs.analgesics, inputs.factors, vocabulary)
+
+    @classmethod
+    def build(cls, pain_type: str, drug_slugs, factors, vocabulary: Vocabulary) -> Patient:
+        drugs = [vocabulary.drugs[slug] for slug in drug_slugs]
         return cls(
-            pain_type=inputs.pain_type,
-            drugs=frozenset(inputs.analgesics),
+            pain_type=pain_type,
+            drugs=frozenset(drug_slugs),
             classes=frozenset().union(*(drug.classes for drug in drugs)),
             properties=frozenset().union(*(drug.properties for drug in drugs)),
-            factors=frozenset(inputs.factors),
+            factors=frozenset(factors),
         )
+
+    def without(self, drug_slug: str, vocabulary: Vocabulary) -> Patient:
+        """The same patient with one medicine set aside."""
+        others = self.drugs - {drug_slug}
+        return Patient.build(self.pain_type, others, self.factors, vocabulary)
 
     def has_any(self, group: Condition) -> bool:
         return not (
@@ -383,24 +392,35 @@ def evaluate(release: CompiledRelease, inputs: Inputs) -> list[Note]:
     Every NMDAR antagonist gets exactly one suitability note: the highest-priority matching
     suitability rule, or, where no rule covers the drug for this pain type, an explicit
     "insufficient" note citing what is known of the class.
+
+    A note about a drug is matched against the patient's *other* medicines: a patient already
+    taking dextromethorphan is not warned about dextromethorphan "with a serotonergic medicine"
+    because dextromethorphan is itself serotonergic.
     """
     vocabulary = release.vocabulary
     patient = Patient.from_inputs(inputs, vocabulary)
+    others = {
+        slug: patient.without(slug, vocabulary)
+        for slug in vocabulary.nmdar_antagonists
+        if slug in patient.drugs
+    }
     suitability: dict[str, CompiledRule] = {}
     notes: list[Note] = []
     for rule in release.rules_by_pain_type[inputs.pain_type]:
-        if not rule.matches(patient):
+        subject = others.get(rule.drug, patient)
+        if not rule.matches(subject):
             continue
         if rule.kind == "suitability":
             best = suitability.get(rule.drug)
             if best is None or (-rule.priority, rule.key) < (-best.priority, best.key):
                 suitability[rule.drug] = rule
         else:
-            notes.append(_note(rule, patient, vocabulary))
+            notes.append(_note(rule, subject, vocabulary))
     for drug in vocabulary.nmdar_antagonists:
         rule = suitability.get(drug)
+        subject = others.get(drug, patient)
         notes.append(
-            _note(rule, patient, vocabulary) if rule else _unstudied(release, drug, patient)
+            _note(rule, subject, vocabulary) if rule else _unstudied(release, drug, patient)
         )
     drug_order = {slug: index for index, slug in enumerate(vocabulary.nmdar_antagonists)}
     notes.sort(key=lambda note: _order(note, drug_order))

@@ -1,8 +1,10 @@
-"""Liveness and readiness probes for load balancers and the benchmark baseline."""
+"""Liveness and readiness probes for load balancers, and the benchmark's baseline."""
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+
+from decision.models import Activation
 
 
 @require_GET
@@ -11,21 +13,19 @@ def livez(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _database_answers() -> bool:
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database answers and a release is active; 503 naming what fails."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        activation = Activation.objects.select_related("release").order_by("-id").first()
     except DatabaseError:
-        return False
-    return True
-
-
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    if not _database_answers():
-        return JsonResponse(
-            {"status": "failing", "database": "unreachable", "knowledge_base": "unknown"},
-            status=503,
-        )
-    return JsonResponse({"status": "ok", "database": "ok", "knowledge_base": "none"})
+        body = {"status": "failing", "database": "unreachable", "knowledge_base": "unknown"}
+        return JsonResponse(body, status=503)
+    if activation is None:
+        body = {"status": "failing", "database": "ok", "knowledge_base": "none"}
+        return JsonResponse(body, status=503)
+    body = {"status": "ok", "database": "ok", "knowledge_base": activation.release.version}
+    return JsonResponse(body)

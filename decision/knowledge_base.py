@@ -325,7 +325,8 @@ def read_file(path: Path) -> dict:
     except OSError as error:
         raise KnowledgeBaseError(f"cannot read {path}: {error.strerror}") from error
     try:
-        data = yaml.safe_load(text)
+        # libyaml's loader when present: ten times faster, same result as the pure one.
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as error:
         raise KnowledgeBaseError(f"{path} is not valid YAML: {error}") from error
     if not isinstance(data, dict):
@@ -461,10 +462,34 @@ def _load_record(section: Section, record, existing: dict, lookups: _Lookups) ->
             setattr(obj, f"{attr}_id", target_id)
             changed = True
     if changed:
-        obj.full_clean(validate_unique=False)
-        obj._change_reason = "Loaded from the knowledge base file"
+        # Constraints are left to the database (one query each otherwise); errors still name the
+        # record through the DatabaseError handler.
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+    # One history entry per loaded record, taken once its many-to-many fields are set, rather
+    # than one per field (a rule has eighteen): that is most of a first load's time otherwise.
+    obj.skip_history_when_saving = True
+    try:
+        if changed:
+            obj.save()
+            existing[natural_key] = obj
+        changed = _load_many(section, record, obj, creating, lookups) or changed
+        if section.model is CuratorCase:
+            changed = _load_expectations(obj, record["expect"], lookups) or changed
+    finally:
+        del obj.skip_history_when_saving
+    if changed:
+        obj._change_reason = f"{'Created' if creating else 'Updated'} from the knowledge base file"
         obj.save()
-        existing[natural_key] = obj
+        if creating:
+            latest = obj.history.latest("history_id")
+            obj.history.filter(history_id=latest.history_id).update(history_type="+")
+    if creating:
+        return "created"
+    return "updated" if changed else "unchanged"
+
+
+def _load_many(section: Section, record: dict, obj, creating: bool, lookups: _Lookups) -> bool:
+    changed = False
     for path, (attr, model, key_field) in section.many.items():
         values = _get_path(record, path)
         if not isinstance(values, list):
@@ -475,11 +500,7 @@ def _load_record(section: Section, record, existing: dict, lookups: _Lookups) ->
         if wanted != current:
             manager.set(wanted)
             changed = True
-    if section.model is CuratorCase and _load_expectations(obj, record["expect"], lookups):
-        changed = True
-    if creating:
-        return "created"
-    return "updated" if changed else "unchanged"
+    return changed
 
 
 def _scalar(value):

@@ -18,9 +18,15 @@ CITING_TABLES = [
 FUNCTIONS = """
 CREATE OR REPLACE FUNCTION evidence_published_needs_source() RETURNS trigger AS $$
 DECLARE
+  still_published boolean;
   has_source boolean;
 BEGIN
-  IF NEW.status = 'published' THEN
+  -- Deferred to commit: judge the row as it is then, not as it was when the event was queued
+  -- (it may since have been unpublished, given sources, or deleted).
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE id = $1 AND status = ''published'')',
+                 TG_TABLE_NAME)
+    INTO still_published USING NEW.id;
+  IF still_published THEN
     EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I = $1)', TG_ARGV[0], TG_ARGV[1])
       INTO has_source USING NEW.id;
     IF NOT has_source THEN

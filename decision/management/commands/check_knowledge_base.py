@@ -1,0 +1,31 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from decision.cases import run_cases
+from decision.engine import ReleaseError
+from decision.releases import case_specs, compile_candidate
+
+
+class Command(BaseCommand):
+    help = "Run every curator test case against the published content; fail if any fails."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--include-drafts", action="store_true", help="Also run test cases still in draft."
+        )
+
+    def handle(self, *args, include_drafts: bool, **options):
+        try:
+            _payload, candidate = compile_candidate()
+        except ReleaseError as error:
+            raise CommandError(f"The published content does not compile: {error}") from error
+        results = run_cases(candidate, case_specs(published_only=not include_drafts))
+        failed = [result for result in results if not result.passed]
+        for result in failed:
+            self.stderr.write(f"FAIL {result.key}: {result.title}")
+            for failure in result.failures:
+                self.stderr.write(f"  {failure}")
+        if not results:
+            raise CommandError("There are no curator test cases to run.")
+        if failed:
+            raise CommandError(f"{len(failed)} of {len(results)} curator test cases failed.")
+        self.stdout.write(self.style.SUCCESS(f"All {len(results)} curator test cases passed."))

@@ -1,0 +1,123 @@
+"""Production posture: headers, CSP, error pages, deploy checks and refusing unsafe start-up."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from decision.disclaimer import DISCLAIMER
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_response_carries_the_security_headers(client):
+    response = client.get("/livez")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_the_content_security_policy_allows_no_inline_or_eval_script(client):
+    policy = client.get("/livez")["Content-Security-Policy"]
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    assert directives["script-src"] == ["'self'"]
+    assert "'unsafe-inline'" not in policy
+    assert "'unsafe-eval'" not in policy
+    assert directives["frame-ancestors"] == ["'none'"]
+
+
+@pytest.mark.django_db
+def test_pages_hold_no_inline_script_the_policy_would_block(client, mini_release):
+    html = client.get("/").content.decode()
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts, "htmx should be loaded"
+    assert all("src=" in tag for tag in scripts)
+    bodies = re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.DOTALL)
+    assert all(not body.strip() for body in bodies)
+
+
+@pytest.mark.urls("tests.error_urls")
+@pytest.mark.parametrize(
+    ("path", "status", "heading"),
+    [
+        ("/boom/400", 400, "Bad request"),
+        ("/boom/403", 403, "Not allowed"),
+        ("/no/such/page", 404, "Page not found"),
+        ("/boom/500", 500, "Something went wrong"),
+    ],
+)
+def test_error_pages_use_the_site_layout_without_internals(client, path, status, heading):
+    client.raise_request_exception = False
+    response = client.get(path)
+    html = response.content.decode()
+    assert response.status_code == status
+    assert heading in html
+    assert DISCLAIMER.replace("'", "&#x27;") in html
+    assert "Traceback" not in html
+    assert "secret internal detail" not in html
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "DEBUG"}}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_values(tmp_path):
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="nmdar.example.org",
+        CSRF_TRUSTED_ORIGINS="https://nmdar.example.org",
+        SECURE_SSL_REDIRECT="true",
+        SECURE_PROXY_SSL_HEADER="true",
+        SECURE_HSTS_SECONDS="31536000",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
+        SECURE_HSTS_PRELOAD="true",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "false"}, "Configuration error: SECRET_KEY must be set when DEBUG is off"),
+        (
+            {"DEBUG": "false", "SECRET_KEY": "django-insecure-short"},
+            "Configuration error: SECRET_KEY must be at least 32 characters",
+        ),
+        ({"DEBUG": "maybe"}, "Configuration error: DEBUG must be true or false"),
+        (
+            {"DEBUG": "true", "DATABASE_URL": "mysql://db/nmdar"},
+            "Configuration error: DATABASE_URL must start with sqlite:// or postgres://",
+        ),
+        (
+            {"DEBUG": "true", "SECURE_HSTS_SECONDS": "a year"},
+            "Configuration error: SECURE_HSTS_SECONDS must be a whole number",
+        ),
+    ],
+)
+def test_start_up_refuses_an_unsafe_configuration_in_one_line(env, message):
+    result = _manage("check", **env)
+    assert result.returncode == 1
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
