@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from decision import health
+from decision.api import api
 
 urlpatterns = [
     path("livez", health.livez, name="livez"),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("", include("decision.urls")),
 ]

@@ -75,6 +75,9 @@ def store_assessment(release: CompiledRelease, inputs: Inputs, notes: list[dict]
 
 
 def knowledge_base_info(version: str, published_at) -> dict:
+    if isinstance(published_at, str):
+        # A compiled release keeps isoformat() ("+00:00"); answer as stored documents do ("Z").
+        published_at = datetime.datetime.fromisoformat(published_at)
     if isinstance(published_at, datetime.datetime):
         published_at = _iso(published_at)
     return {"release": version, "published_at": published_at}
