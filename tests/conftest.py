@@ -21,9 +21,19 @@ def _fresh_release_memory():
 
 
 @pytest.fixture
-def mini_kb(db):
+def mini_kb(db, settings):
     """A small but complete knowledge base: two pain types, two NMDAR antagonists, rules of
-    every kind, and one curator test case. Everything is published."""
+    every kind, and one curator test case. Everything is published.
+
+    Built without history rows (most of its cost); changes a test makes are recorded as usual.
+    """
+    settings.SIMPLE_HISTORY_ENABLED = False
+    kb = _build_mini_kb()
+    settings.SIMPLE_HISTORY_ENABLED = True
+    return kb
+
+
+def _build_mini_kb():
     crps = f.PainTypeFactory(
         slug="complex_regional_pain_syndrome", name="Complex regional pain syndrome (CRPS)"
     )
