@@ -1,24 +1,281 @@
-# Interim views: the clinician form, the printable summary and the PDF are being built (issue 5).
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_POST
+"""The clinician's pages: the form with live results, the stored summary and its PDF.
+
+Views are glue: read the request, validate the form, ask `decision.assessments`, render. The
+helpers at the bottom only arrange the engine's notes for display (grouping by drug, numbering
+references, counting); they never change what a note says or which notes appear.
+"""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import replace_url
+from django_htmx.middleware import HtmxDetails
+
+from decision import pdf
+from decision.assessments import answer, store_assessment, stored_document
+from decision.engine import CompiledRelease
+from decision.forms import AssessmentForm
+from decision.models import Assessment, Level
+from decision.releases import active_release
+from evidence.models import Certainty, Direction, Severity, StudyType
+
+FIELDS = ("pain_type", "analgesics", "factors")
 
 
-@require_GET
-def assess(request: HttpRequest) -> HttpResponse:
-    return render(request, "decision/assess.html")
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@require_http_methods(["GET", "POST"])
+def assess(request: HtmxHttpRequest) -> HttpResponse:
+    """The form; answered in place (htmx POST) or by a plain GET with the query string."""
+    template = "decision/assess.html#result" if request.htmx else "decision/assess.html"
+    release = active_release()
+    if release is None:
+        response = render(request, template, {"state": "unavailable"}, status=503)
+        return _vary(response)
+    data = request.POST if request.method == "POST" else request.GET
+    form = AssessmentForm(release, data if _has_inputs(data) else None)
+    context = {"form": form, "release_info": _release_info(release)}
+    status = 200
+    if not form.is_bound:
+        context["state"] = "empty"
+    elif form.is_valid():
+        notes = answer(release, form.inputs)
+        context.update(state="answered", inputs=form.inputs.as_dict())
+        context.update(_result_context(notes, _active_names(release), form.inputs.as_dict()))
+    elif form.awaits_pain_type():
+        context["state"] = "awaiting"
+    else:
+        context["state"] = "invalid"
+        status = 400
+    response = render(request, template, context, status=status)
+    if request.htmx:
+        # The address bar follows the inputs, so a state can be bookmarked or reloaded.
+        replace_url(response, _form_url(form, data))
+    return _vary(response)
 
 
 @require_POST
-def save_assessment(request: HttpRequest) -> HttpResponse:
-    raise Http404
+def save_assessment(request: HtmxHttpRequest) -> HttpResponse:
+    """Store what the form answers now, then show it as a printable summary (303)."""
+    release = active_release()
+    if release is None:
+        return render(request, "decision/assess.html", {"state": "unavailable"}, status=503)
+    form = AssessmentForm(release, request.POST)
+    if not form.is_valid():
+        context = {"form": form, "release_info": _release_info(release)}
+        context["state"] = "awaiting" if form.awaits_pain_type() else "invalid"
+        return render(request, "decision/assess.html", context, status=400)
+    stored = store_assessment(release, form.inputs, answer(release, form.inputs))
+    return HttpResponseRedirect(reverse("decision:assessment", args=[stored.id]), status=303)
 
 
 @require_GET
-def assessment(request: HttpRequest, assessment_id) -> HttpResponse:
-    raise Http404
+def assessment(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
+    context = _stored_context(request, assessment_id)
+    return render(request, "decision/assessment.html", context)
 
 
 @require_GET
-def assessment_pdf(request: HttpRequest, assessment_id) -> HttpResponse:
-    raise Http404
+def assessment_pdf(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
+    context = _stored_context(request, assessment_id)
+    document = pdf.render_pdf("decision/assessment_pdf.html", context, request=request)
+    response = HttpResponse(document, content_type="application/pdf")
+    filename = f"nmdar-assessment-{context['document']['id'][:8]}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def _vary(response: HttpResponse) -> HttpResponse:
+    # The same URL answers with a page or a fragment: caches must tell them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _has_inputs(data) -> bool:
+    return any(field in data for field in FIELDS)
+
+
+def _form_url(form: AssessmentForm, data) -> str:
+    if form.is_bound and form.is_valid():
+        values = form.inputs.as_dict()
+    else:
+        values = {field: data.getlist(field) for field in FIELDS if field in data}
+    query = _query(values)
+    base = reverse("decision:assess")
+    return f"{base}?{query}" if query else base
+
+
+def _query(values: dict) -> str:
+    """A query string that reads like an API request: pain_type=…&analgesics=…&factors=…"""
+    return urlencode([(field, value) for field in FIELDS for value in _as_list(values.get(field))])
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _stored_context(request: HttpRequest, assessment_id) -> dict:
+    stored = get_object_or_404(Assessment.objects.select_related("release"), pk=assessment_id)
+    document = stored_document(stored)
+    names = _payload_names(stored.release.payload)
+    context = {
+        "document": document,
+        "state": "answered",
+        "printable": True,
+        "created_at": stored.created_at,
+        # The printed address is the summary's page, for the PDF too: that is what to share.
+        "page_url": request.build_absolute_uri(reverse("decision:assessment", args=[stored.id])),
+        "form_query": _query(document["inputs"]),
+        "release_info": {
+            "version": document["knowledge_base"]["release"],
+            "published_at": _parse_time(document["knowledge_base"]["published_at"]),
+        },
+    }
+    context.update(_result_context(document["notes"], names, document["inputs"]))
+    return context
+
+
+def _release_info(release: CompiledRelease) -> dict:
+    return {"version": release.version, "published_at": _parse_time(release.published_at)}
+
+
+def _parse_time(value) -> datetime.datetime | None:
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _active_names(release: CompiledRelease) -> dict[str, dict[str, str]]:
+    vocabulary = release.vocabulary
+    return {
+        section: {slug: term.name for slug, term in getattr(vocabulary, section).items()}
+        for section in ("pain_types", "drugs", "patient_factors")
+    }
+
+
+def _payload_names(payload: dict) -> dict[str, dict[str, str]]:
+    # A stored assessment names its inputs as its own release did, not as today's does.
+    vocabulary = payload.get("vocabulary", {})
+    return {
+        section: {term["slug"]: term["name"] for term in vocabulary.get(section, [])}
+        for section in ("pain_types", "drugs", "patient_factors")
+    }
+
+
+LABELS = {
+    "level": dict(Level.choices),
+    "severity": dict(Severity.choices),
+    "certainty": dict(Certainty.choices),
+    "direction": dict(Direction.choices),
+    "study_type": dict(StudyType.choices),
+}
+
+
+def _labelled(record: dict) -> dict:
+    """The record with a display label beside each coded value (`level` -> `level_label`)."""
+    labels = {
+        f"{field}_label": names.get(record.get(field), record.get(field) or "")
+        for field, names in LABELS.items()
+    }
+    return {**record, **labels}
+
+
+def _result_context(notes: list[dict], names: dict, inputs: dict) -> dict:
+    """The engine's notes arranged for display: one card per NMDAR antagonist, context apart.
+
+    Cards come in the order their drug first appears among the notes, which the engine sorts
+    high-severity cautions first; inside a card the cautions keep the engine's order (high
+    first), then the suitability note, then combinations. References are numbered in the order
+    they are first cited on the page, so print and PDF can carry one numbered reference list.
+    """
+    cards: dict[str, dict] = {}
+    context_notes: list[dict] = []
+    for note in notes:
+        if note.get("drug") is None:
+            context_notes.append(note)
+            continue
+        card = cards.setdefault(
+            note["drug"],
+            {
+                "drug": note["drug"],
+                "name": note.get("drug_name") or names["drugs"].get(note["drug"], note["drug"]),
+                "suitability": None,
+                "cautions": [],
+                "combinations": [],
+                "others": [],
+            },
+        )
+        if note["kind"] == "suitability" and card["suitability"] is None:
+            card["suitability"] = note
+        elif note["kind"] == "caution":
+            card["cautions"].append(note)
+        elif note["kind"] == "combination":
+            card["combinations"].append(note)
+        else:
+            card["others"].append(note)
+
+    references: dict[str, dict] = {}
+
+    def numbered(note: dict) -> dict:
+        evidence = []
+        for entry in note.get("evidence", []):
+            reference = references.setdefault(
+                entry["key"], {**_labelled(entry), "number": len(references) + 1}
+            )
+            evidence.append({**_labelled(entry), "number": reference["number"]})
+        summaries = [_labelled(summary) for summary in note.get("evidence_summaries", [])]
+        return {
+            **_labelled(note),
+            "evidence": evidence,
+            # On paper a note cites "[2] [5] [9]": reference numbers in ascending order.
+            "reference_numbers": sorted({entry["number"] for entry in evidence}),
+            "evidence_summaries": summaries,
+            "certainties": list(
+                dict.fromkeys(s["certainty_label"] for s in summaries if s["certainty_label"])
+            ),
+        }
+
+    for card in cards.values():
+        card["cautions"] = [numbered(note) for note in card["cautions"]]
+        if card["suitability"] is not None:
+            card["suitability"] = numbered(card["suitability"])
+        card["combinations"] = [numbered(note) for note in card["combinations"]]
+        card["others"] = [numbered(note) for note in card["others"]]
+        card["high_cautions"] = sum(1 for note in card["cautions"] if note["severity"] == "high")
+    context_notes = [numbered(note) for note in context_notes]
+
+    cautions = [note for note in notes if note["kind"] == "caution"]
+    return {
+        "notes": notes,
+        "cards": list(cards.values()),
+        "context_notes": context_notes,
+        "references": list(references.values()),
+        "counts": {
+            "notes": len(notes),
+            "drugs": len(cards),
+            "high": sum(1 for note in cautions if note["severity"] == "high"),
+            "other_cautions": sum(1 for note in cautions if note["severity"] != "high"),
+            "combinations": sum(1 for note in notes if note["kind"] == "combination"),
+            "context": len(context_notes),
+        },
+        "input_names": {
+            "pain_type": names["pain_types"].get(inputs["pain_type"], inputs["pain_type"]),
+            "analgesics": [names["drugs"].get(slug, slug) for slug in inputs["analgesics"]],
+            "factors": [names["patient_factors"].get(slug, slug) for slug in inputs["factors"]],
+        },
+        "inputs": inputs,
+    }

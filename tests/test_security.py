@@ -63,7 +63,9 @@ def test_error_pages_use_the_site_layout_without_internals(client, path, status,
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "DEBUG"}}
+    # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE is no part of a deployment.
+    inherited = {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {key: value for key, value in os.environ.items() if key not in inherited}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

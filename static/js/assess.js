@@ -1,0 +1,141 @@
+// The clinician form's small helpers. Everything works without them: the checkboxes are all
+// listed, grouped by class, and "Show notes" submits the form. With JavaScript on they add:
+// a filter box over the medicine list, a row of the ticked medicines (each a button that unticks
+// it), and a warning when the live notes could not be updated.
+(function () {
+  "use strict";
+
+  var form = document.getElementById("assess-form");
+  if (!form) return;
+  var filterBox = document.getElementById("analgesics-filter-box");
+  var filter = document.getElementById("analgesics-filter");
+  var status = document.getElementById("analgesics-filter-status");
+  var groups = Array.prototype.slice.call(document.querySelectorAll("#analgesics-groups .med-group"));
+  var selected = document.getElementById("analgesics-selected");
+  var selectedList = selected && selected.querySelector("ul");
+  var stale = document.getElementById("result-stale");
+
+  function options() {
+    return Array.prototype.slice.call(document.querySelectorAll("#analgesics-groups .med-option"));
+  }
+
+  function visibleBoxes() {
+    return options()
+      .filter(function (option) { return !option.hidden && !option.parentElement.hidden; })
+      .map(function (option) { return option.querySelector("input"); });
+  }
+
+  // Matching is by the start of a word: "opio" finds the opioids, not bupropion; "top" finds
+  // "Lidocaine (topical)".
+  function words(text) {
+    return " " + text.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim() + " ";
+  }
+
+  function matches(text, term) {
+    return words(text).indexOf(" " + term) !== -1;
+  }
+
+  function applyFilter() {
+    var term = words(filter.value).trim();
+    var shown = 0;
+    groups.forEach(function (group) {
+      // A class name matches all its drugs: "opioid" lists every opioid.
+      var groupMatches = term !== "" && matches(group.dataset.group, term);
+      var any = false;
+      group.querySelectorAll(".med-option").forEach(function (option) {
+        var match = term === "" || groupMatches || matches(option.dataset.name, term);
+        option.hidden = !match;
+        if (match) { any = true; shown += 1; }
+      });
+      group.hidden = !any;
+    });
+    if (term === "") {
+      status.textContent = "";
+    } else if (shown === 0) {
+      status.textContent = "No medicine matches “" + filter.value.trim() + "”.";
+    } else {
+      status.textContent = shown + (shown === 1 ? " medicine matches." : " medicines match.");
+    }
+  }
+
+  function toggle(box) {
+    box.checked = !box.checked;
+    // The form listens for "change" (htmx); a script-made change must say so itself.
+    box.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function renderSelected() {
+    if (!selectedList) return;
+    var ticked = options()
+      .map(function (option) { return option.querySelector("input"); })
+      .filter(function (box) { return box.checked; });
+    selectedList.textContent = "";
+    ticked.forEach(function (box) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      var label = document.querySelector('label[for="' + box.id + '"]').textContent.trim();
+      button.type = "button";
+      button.className = "btn btn-sm btn-outline-secondary";
+      button.textContent = label + " ×";
+      button.setAttribute("aria-label", "Untick " + label);
+      button.addEventListener("click", function () {
+        toggle(box);
+        if (filter) filter.focus();
+      });
+      item.appendChild(button);
+      selectedList.appendChild(item);
+    });
+    selected.hidden = ticked.length === 0;
+  }
+
+  if (filter) {
+    filterBox.hidden = false;
+    // The filter box is not an input of the assessment: keep its events away from htmx.
+    ["input", "change"].forEach(function (type) {
+      filter.addEventListener(type, function (event) {
+        event.stopPropagation();
+        if (type === "input") applyFilter();
+      });
+    });
+    filter.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();  // never submit the whole form from the filter box
+        var boxes = visibleBoxes();
+        if (filter.value.trim() !== "" && boxes.length === 1) {
+          toggle(boxes[0]);
+          filter.value = "";
+          applyFilter();
+          status.textContent = (boxes[0].checked ? "Ticked " : "Unticked ") +
+            document.querySelector('label[for="' + boxes[0].id + '"]').textContent.trim() + ".";
+        } else if (boxes.length > 0) {
+          boxes[0].focus();
+        }
+      } else if (event.key === "Escape" && filter.value !== "") {
+        event.preventDefault();
+        filter.value = "";
+        applyFilter();
+      } else if (event.key === "ArrowDown") {
+        var first = visibleBoxes()[0];
+        if (first) { event.preventDefault(); first.focus(); }
+      }
+    });
+  }
+
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "analgesics") renderSelected();
+  });
+  renderSelected();
+
+  // If a live update fails, the notes on screen no longer match the form: say so plainly.
+  function markStale() {
+    var result = document.getElementById("result");
+    if (result) result.classList.add("is-stale");
+    if (stale) stale.hidden = false;
+  }
+  document.body.addEventListener("htmx:responseError", markStale);
+  document.body.addEventListener("htmx:sendError", markStale);
+  // The only swaps on this page replace #result: after one, the notes match the form again.
+  document.body.addEventListener("htmx:afterSwap", function () {
+    if (stale) stale.hidden = true;
+  });
+})();

@@ -1,0 +1,259 @@
+"""The clinician form at `/`: plain requests and htmx requests, answered from the active release."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from decision.assessments import answer, parse_inputs
+from decision.releases import active_release, publish_release
+
+URL = "/"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+CRPS = "complex_regional_pain_syndrome"
+PHN = "postherpetic_neuralgia"
+
+pytestmark = pytest.mark.django_db
+
+
+def _ids(response) -> set[str]:
+    return set(re.findall(r'\bid="([^"]+)"', response.content.decode()))
+
+
+def _titles(notes) -> list[str]:
+    return [note["title"] for note in notes]
+
+
+def _engine_titles(pain_type, analgesics=(), factors=()) -> list[str]:
+    release = active_release()
+    return _titles(
+        answer(release, parse_inputs(release, pain_type, list(analgesics), list(factors)))
+    )
+
+
+def _checked(response, name: str) -> set[str]:
+    html = response.content.decode()
+    return {
+        value
+        for tag in re.findall(r"<input[^>]*>", html)
+        if f'name="{name}"' in tag and " checked" in tag
+        for value in re.findall(r'value="([^"]*)"', tag)
+    }
+
+
+def test_the_url_names_and_paths_are_the_contract():
+    assert reverse("decision:assess") == "/"
+    assert reverse("decision:save") == "/assessments/"
+
+
+def test_it_shows_an_empty_form_with_api_field_names(client, mini_release):
+    response = client.get(URL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert {"assess-form", "result", "result-empty", "disclaimer", "results-region"} <= _ids(
+        response
+    )
+    assert 'name="pain_type"' in html
+    assert 'name="analgesics" value="morphine"' in html
+    assert 'name="factors" value="psychosis_history"' in html
+    assert 'id="result-cards"' not in html
+
+
+def test_the_form_is_sent_by_get_without_javascript_and_by_htmx_post_with_it(client, mini_release):
+    html = client.get(URL).content.decode()
+    form = re.search(r'<form id="assess-form"[^>]*>', html).group(0)
+    assert 'method="get"' in form
+    assert 'hx-post="/"' in form
+    assert 'hx-target="#result"' in form
+    assert "hx-trigger=" in form
+    assert 'type="submit"' in html
+
+
+def test_a_bookmarked_query_string_opens_filled_in_and_answered(client, mini_release):
+    response = client.get(URL, {"pain_type": PHN, "factors": ["psychosis_history"]})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(rf'<option value="{PHN}"[^>]*selected', html)
+    assert _checked(response, "factors") == {"psychosis_history"}
+    for title in _engine_titles(PHN, factors=["psychosis_history"]):
+        assert title in html
+    assert "result-cards" in _ids(response)
+
+
+def test_it_renders_one_card_per_nmdar_antagonist_with_its_level_in_words(client, mini_release):
+    response = client.get(URL, {"pain_type": CRPS})
+    ids = _ids(response)
+    html = response.content.decode()
+    assert {"card-ketamine", "card-dextromethorphan"} <= ids
+    assert "Suitability: Mixed" in html
+    assert "Suitability: Insufficient evidence" in html
+
+
+def test_it_shows_the_release_and_its_publication_date(client, mini_release):
+    html = client.get(URL, {"pain_type": CRPS}).content.decode()
+    published = mini_release.published_at.strftime("%-d %B %Y")
+    assert f"<strong>{mini_release.version}</strong>, published {published}" in html
+
+
+def test_it_links_cited_sources_to_pubmed_and_doi(client, mini_release):
+    html = client.get(URL, {"pain_type": CRPS}).content.decode()
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/19604642/"' in html
+    assert 'href="https://doi.org/10.1016/j.pain.2009.06.023"' in html
+    assert '<details class="evidence' in html
+
+
+def test_context_notes_get_their_own_section(client, mini_release):
+    response = client.get(URL, {"pain_type": PHN})
+    html = response.content.decode()
+    assert "result-context" in _ids(response)
+    context = html[html.index('id="result-context"') :]
+    assert "What reviews say about the class" in context
+
+
+def test_the_summary_counts_high_severity_cautions_first(client, mini_release):
+    response = client.get(URL, {"pain_type": CRPS, "analgesics": ["sertraline"]})
+    summary = re.search(r'<p id="result-summary".*?</p>', response.content.decode(), re.S).group(0)
+    assert "1 high-severity caution</strong>" in summary
+
+
+def test_a_high_severity_caution_comes_first_in_its_card(client, mini_release):
+    html = client.get(URL, {"pain_type": CRPS, "factors": ["psychosis_history"]}).content.decode()
+    card = html[html.index('id="card-ketamine"') :]
+    assert card.index("Ketamine with a history of psychosis") < card.index(
+        "Ketamine for CRPS: mixed evidence"
+    )
+    assert "High severity</span>" in card
+
+
+def test_htmx_gets_only_the_result_fragment_without_the_page_chrome(client, mini_release):
+    response = client.post(URL, {"pain_type": CRPS, "analgesics": ["morphine"]}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="result"')
+    assert "<html" not in html
+    assert 'id="assess-form"' not in html
+    assert "Ketamine added to an opioid" in html
+    assert 'hx-swap-oob="true"' in html  # the live region's announcement
+
+
+def test_htmx_answers_put_the_inputs_in_the_address_bar(client, mini_release):
+    response = client.post(
+        URL,
+        {
+            "pain_type": CRPS,
+            "analgesics": ["sertraline", "morphine"],
+            "factors": ["psychosis_history"],
+        },
+        **HTMX,
+    )
+    url = urlsplit(response.headers["HX-Replace-Url"])
+    assert url.path == "/"
+    assert parse_qs(url.query) == {
+        "pain_type": [CRPS],
+        "analgesics": ["morphine", "sertraline"],
+        "factors": ["psychosis_history"],
+    }
+
+
+def test_a_plain_post_renders_the_whole_page(client, mini_release):
+    response = client.post(URL, {"pain_type": CRPS})
+    assert response.status_code == 200
+    assert {"assess-form", "result", "result-cards", "disclaimer"} <= _ids(response)
+    assert "HX-Replace-Url" not in response.headers
+
+
+def test_the_page_and_the_fragment_vary_on_the_htmx_header(client, mini_release):
+    response = client.get(URL, {"pain_type": CRPS})
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_it_rejects_other_methods(client, mini_release, method):
+    assert getattr(client, method)(URL).status_code == 405
+
+
+def test_a_tampered_slug_gives_a_form_error_and_keeps_the_input(client, mini_release):
+    response = client.get(
+        URL,
+        {
+            "pain_type": CRPS,
+            "analgesics": ["morphine", "unobtainium"],
+            "factors": ["psychosis_history"],
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "result-errors" in _ids(response)
+    assert "unobtainium" in html
+    assert 'id="result-cards"' not in html
+    assert _checked(response, "analgesics") == {"morphine"}
+    assert _checked(response, "factors") == {"psychosis_history"}
+    assert re.search(rf'<option value="{CRPS}"[^>]*selected', html)
+
+
+def test_a_tampered_slug_over_htmx_gives_the_error_fragment(client, mini_release):
+    response = client.post(URL, {"pain_type": "toothache"}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert html.lstrip().startswith('<div id="result"')
+    assert 'id="result-errors"' in html
+    assert "toothache" in html
+
+
+def test_factors_without_a_pain_type_wait_for_one_without_an_error(client, mini_release):
+    response = client.get(URL, {"pain_type": "", "factors": ["psychosis_history"]})
+    assert response.status_code == 200
+    assert "result-empty" in _ids(response)
+    assert "result-errors" not in _ids(response)
+    assert _checked(response, "factors") == {"psychosis_history"}
+
+
+def test_medicines_are_grouped_by_class_with_dual_class_drugs_under_their_other_class(
+    client, mini_release
+):
+    html = client.get(URL).content.decode()
+    groups = dict(
+        re.findall(r'<legend class="med-group-title">([^<]+)</legend>(.*?)</fieldset>', html, re.S)
+    )
+    assert 'value="morphine"' in groups["Opioid"]
+    assert 'value="sertraline"' in groups["Selective serotonin reuptake inhibitor"]
+    assert 'value="ketamine"' in groups["NMDA-receptor antagonist"]
+
+
+def test_each_factor_has_its_description_as_a_hint(client, mini_kb):
+    mini_kb.factors.psychosis.description = "Any past episode of psychosis."
+    mini_kb.factors.psychosis.save()
+    publish_release()
+    html = client.get(URL).content.decode()
+    hint_id = re.search(r'value="psychosis_history"[^>]*aria-describedby="([^"]+)"', html).group(1)
+    assert re.search(rf'id="{hint_id}"[^>]*>Any past episode of psychosis.<', html)
+
+
+def test_without_a_release_the_form_says_it_cannot_answer(client, db):
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert "result-unavailable" in _ids(response)
+    assert "disclaimer" in _ids(response)
+
+
+def test_without_a_release_htmx_gets_the_message_as_a_fragment(client, db):
+    response = client.post(URL, {"pain_type": CRPS}, **HTMX)
+    assert response.status_code == 503
+    assert response.content.decode().lstrip().startswith('<div id="result"')
+
+
+def test_a_warm_form_page_makes_no_queries(client, mini_release, django_assert_num_queries):
+    client.get(URL)
+    with django_assert_num_queries(0):
+        response = client.get(URL)
+    assert response.status_code == 200
+
+
+def test_a_warm_results_request_makes_no_queries(client, mini_release, django_assert_num_queries):
+    data = {"pain_type": CRPS, "analgesics": ["sertraline"], "factors": ["psychosis_history"]}
+    client.post(URL, data, **HTMX)
+    with django_assert_num_queries(0):
+        fragment = client.post(URL, data, **HTMX)
+        page = client.get(URL, data)
+    assert fragment.status_code == page.status_code == 200

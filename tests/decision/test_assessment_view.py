@@ -1,0 +1,128 @@
+"""Saving an assessment (`POST /assessments/`) and its print-ready page (`/assessments/<id>/`)."""
+
+import re
+import uuid
+
+import pytest
+
+from decision.models import Assessment
+from decision.releases import publish_release
+
+CRPS = "complex_regional_pain_syndrome"
+INPUTS = {
+    "pain_type": CRPS,
+    "analgesics": ["sertraline", "morphine"],
+    "factors": ["psychosis_history"],
+}
+
+pytestmark = pytest.mark.django_db
+
+
+def _titles(html: str) -> list[str]:
+    return re.findall(r'<span class="note-title-text">([^<]+)</span>', html)
+
+
+def _save(client, data=INPUTS):
+    return client.post("/assessments/", data)
+
+
+def test_saving_stores_the_assessment_and_redirects_to_it_with_303(client, mini_release):
+    response = _save(client)
+    stored = Assessment.objects.get()
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/assessments/{stored.id}/"
+    assert stored.release_id == mini_release.id
+    assert stored.inputs == {
+        "pain_type": CRPS,
+        "analgesics": ["morphine", "sertraline"],
+        "factors": ["psychosis_history"],
+    }
+
+
+def test_the_stored_page_shows_the_same_notes_as_the_form(client, mini_release):
+    form_titles = _titles(client.get("/", INPUTS).content.decode())
+    page = client.get(_save(client).headers["Location"])
+    assert page.status_code == 200
+    assert _titles(page.content.decode()) == form_titles
+    assert len(form_titles) == len(Assessment.objects.get().notes)
+
+
+def test_the_stored_page_is_a_snapshot_that_a_new_release_does_not_change(
+    client, mini_kb, mini_release, django_capture_on_commit_callbacks
+):
+    location = _save(client).headers["Location"]
+    rule = mini_kb.rules.ketamine_crps
+    rule.title = "Ketamine for CRPS: retitled later"
+    rule.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_release()
+    html = client.get(location).content.decode()
+    assert "Ketamine for CRPS: mixed evidence" in html
+    assert "retitled later" not in html
+    assert "retitled later" in client.get("/", INPUTS).content.decode()
+
+
+def test_the_stored_page_is_print_ready(client, mini_release):
+    response = client.get(_save(client).headers["Location"])
+    html = response.content.decode()
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    assert {"result", "references", "disclaimer", "pdf-link"} <= ids
+    assert 'href="/static/css/print.css" media="print"' in html
+    assert f"http://testserver{response.wsgi_request.path}" in html  # the page's address
+    assert mini_release.version in html
+    assert re.search(r"<time datetime=\"[^\"]+\">\d+ \w+ \d{4}, \d\d:\d\d UTC</time>", html)
+    assert html.count("print-disclaimer") == 1
+
+
+def test_the_stored_page_numbers_its_references_once_each(client, mini_release):
+    html = client.get(_save(client).headers["Location"]).content.decode()
+    references = html[html.index('id="references"') :]
+    numbers = re.findall(r'<li id="ref-(\d+)">', references)
+    assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
+    assert len(numbers) == len(set(re.findall(r"<li id=\"ref-\d+\">([^<]+)", references)))
+    assert 'href="#ref-1"' in html
+
+
+def test_the_stored_page_links_back_to_the_form_with_the_same_inputs(client, mini_release):
+    html = client.get(_save(client).headers["Location"]).content.decode()
+    assert (
+        "/?pain_type=complex_regional_pain_syndrome&amp;analgesics=morphine"
+        "&amp;analgesics=sertraline&amp;factors=psychosis_history"
+    ) in html
+
+
+def test_saving_invalid_inputs_stores_nothing_and_shows_the_form_errors(client, mini_release):
+    response = _save(client, {"pain_type": CRPS, "factors": ["not_a_factor"]})
+    assert response.status_code == 400
+    assert 'id="result-errors"' in response.content.decode()
+    assert Assessment.objects.count() == 0
+
+
+def test_saving_without_a_release_is_unavailable(client, db):
+    response = _save(client)
+    assert response.status_code == 503
+    assert Assessment.objects.count() == 0
+
+
+def test_saving_rejects_get(client, mini_release):
+    assert client.get("/assessments/").status_code == 405
+
+
+def test_the_stored_page_rejects_post(client, mini_release):
+    location = _save(client).headers["Location"]
+    assert client.post(location).status_code == 405
+
+
+def test_an_unknown_assessment_is_a_404_page(client, mini_release):
+    response = client.get(f"/assessments/{uuid.uuid4()}/")
+    assert response.status_code == 404
+    assert 'id="disclaimer"' in response.content.decode()
+
+
+def test_the_save_form_carries_the_answered_inputs_and_a_csrf_token(client, mini_release):
+    html = client.get("/", INPUTS).content.decode()
+    form = re.search(r'<form id="save-form".*?</form>', html, re.S).group(0)
+    assert 'action="/assessments/"' in form
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert '<input type="hidden" name="analgesics" value="morphine">' in form
+    assert '<input type="hidden" name="factors" value="psychosis_history">' in form
