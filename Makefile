@@ -43,6 +43,12 @@ serve: install
 	$(BIN)/gunicorn config.wsgi:application --bind 0.0.0.0:$(PORT) \
 		--workers $(WEB_CONCURRENCY) --access-logfile - --forwarded-allow-ips '*'
 
+# Speed and memory of every assessment path against /livez (see README, Performance).
+bench: install-dev
+	@command -v wrk >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py
+
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
