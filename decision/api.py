@@ -17,7 +17,7 @@ import functools
 import json
 import re
 import uuid
-from typing import Any, Literal
+from typing import Literal
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,7 +30,6 @@ from pydantic import ConfigDict, Field
 from decision.assessments import (
     MAX_LIST_ITEMS,
     InvalidInputs,
-    answer,
     assessment_document,
     knowledge_base_info,
     parse_inputs,
@@ -38,7 +37,7 @@ from decision.assessments import (
     stored_document,
 )
 from decision.disclaimer import DISCLAIMER
-from decision.engine import LEVELS, SEVERITIES, CompiledRelease
+from decision.engine import LEVELS, SEVERITIES, CompiledRelease, evaluate
 from decision.models import Assessment, NoteKind
 from decision.releases import active_release
 
@@ -147,9 +146,6 @@ class NoteOut(Schema):
     text: str
     why: list[str] = Field(description="The inputs that made the note appear, in plain words.")
     evidence: list[EvidenceOut]
-    evidence_summaries: list[dict[str, Any]] = Field(
-        description="The cited findings, safety concerns, combinations and conflicts."
-    )
 
 
 class InputsOut(Schema):
@@ -431,10 +427,13 @@ def create_assessment(request: HttpRequest):
         raise ApiError(400, {**invalid.errors, **errors}) from None
     if errors:
         raise ApiError(400, errors)
-    notes = answer(release, inputs)
+    notes = evaluate(release, inputs)
     assessment = store_assessment(release, inputs, notes)
     document = assessment_document(
-        assessment, release_version=release.version, published_at=release.published_at
+        assessment,
+        [note.as_dict(summaries=False) for note in notes],
+        release_version=release.version,
+        published_at=release.published_at,
     )
     response = _json(request, document, status=201)
     response["Location"] = document["url"]
@@ -459,7 +458,7 @@ def read_assessment(
     except ValueError:
         raise not_found from None
     try:
-        assessment = Assessment.objects.select_related("release").get(pk=pk)
+        assessment = Assessment.objects.get(pk=pk)
     except Assessment.DoesNotExist:
         raise not_found from None
     return _json(request, stored_document(assessment))

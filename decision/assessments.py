@@ -7,12 +7,14 @@ The form, the JSON API and the CDS Hooks service all go through `parse_inputs` a
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 from django.urls import reverse
 
 from decision.disclaimer import DISCLAIMER
-from decision.engine import CompiledRelease, Inputs, evaluate
+from decision.engine import CompiledRelease, Inputs, Note, evaluate
 from decision.models import Assessment
+from decision.releases import compiled_release
 
 MAX_LIST_ITEMS = 100
 
@@ -66,12 +68,27 @@ def _shorten(value: str, limit: int = 60) -> str:
 
 
 def answer(release: CompiledRelease, inputs: Inputs) -> list[dict]:
+    """The notes as dicts, with the summaries the evidence panels show."""
     return [note.as_dict() for note in evaluate(release, inputs)]
 
 
-def store_assessment(release: CompiledRelease, inputs: Inputs, notes: list[dict]) -> Assessment:
-    """Store the snapshot: one INSERT, nothing else."""
-    return Assessment.objects.create(release_id=release.id, inputs=inputs.as_dict(), notes=notes)
+def store_assessment(release: CompiledRelease, inputs: Inputs, notes: Sequence[Note]) -> Assessment:
+    """Store the snapshot: one INSERT, nothing else.
+
+    Notes are stored whole (title, text, level, why…) but cite sources and summaries by key:
+    those live in the assessment's release, which never changes.
+    """
+    return Assessment.objects.create(
+        release_id=release.id,
+        inputs=inputs.as_dict(),
+        notes=[note.as_stored() for note in notes],
+    )
+
+
+def stored_notes(assessment: Assessment) -> list[dict]:
+    """The notes of a stored assessment as they were answered, citations and summaries included."""
+    release = compiled_release(assessment.release_id)
+    return [release.expand_stored(note) for note in assessment.notes]
 
 
 def knowledge_base_info(version: str, published_at) -> dict:
@@ -87,8 +104,10 @@ def _iso(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
-def assessment_document(assessment: Assessment, *, release_version: str, published_at) -> dict:
-    """The JSON of API.md for a stored assessment."""
+def assessment_document(
+    assessment: Assessment, notes: list[dict], *, release_version: str, published_at
+) -> dict:
+    """The JSON of API.md for a stored assessment (`notes` as `Note.as_dict` gives them)."""
     return {
         "id": str(assessment.id),
         "url": reverse("decision:assessment", args=[assessment.id]),
@@ -97,13 +116,20 @@ def assessment_document(assessment: Assessment, *, release_version: str, publish
         "knowledge_base": knowledge_base_info(release_version, published_at),
         "disclaimer": DISCLAIMER,
         "inputs": assessment.inputs,
-        "notes": assessment.notes,
+        # The panels' summaries stay out of the API's answer: it cites, and stays small.
+        "notes": [
+            {key: value for key, value in note.items() if key != "evidence_summaries"}
+            for note in notes
+        ],
     }
 
 
-def stored_document(assessment: Assessment) -> dict:
-    """The document of an assessment read back from the database (release joined)."""
-    release = assessment.release
+def stored_document(assessment: Assessment, notes: list[dict] | None = None) -> dict:
+    """The document of an assessment read back from the database."""
+    release = compiled_release(assessment.release_id)
     return assessment_document(
-        assessment, release_version=release.version, published_at=release.published_at
+        assessment,
+        stored_notes(assessment) if notes is None else notes,
+        release_version=release.version,
+        published_at=release.published_at,
     )

@@ -220,9 +220,12 @@ class Note:
     evidence: tuple[dict, ...]
     evidence_summaries: tuple[dict, ...]
     priority: int = 0
+    # False for the notes the engine writes itself (no rule covers the drug).
+    from_rule: bool = True
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
+    def as_dict(self, *, summaries: bool = True) -> dict[str, Any]:
+        """The note as API.md shows it; `summaries` adds what the evidence panel displays."""
+        note = {
             "id": self.id,
             "kind": self.kind,
             "drug": self.drug,
@@ -233,8 +236,35 @@ class Note:
             "text": self.text,
             "why": list(self.why),
             "evidence": [dict(entry) for entry in self.evidence],
-            "evidence_summaries": [dict(summary) for summary in self.evidence_summaries],
         }
+        if summaries:
+            note["evidence_summaries"] = [dict(summary) for summary in self.evidence_summaries]
+        return note
+
+    def as_stored(self) -> dict[str, Any]:
+        """What an assessment stores: which notes appeared, on what scale, and why.
+
+        A rule's title, text and citations live in the assessment's release, which never
+        changes, so they are stored by the rule's key (the note id) and
+        `CompiledRelease.expand_stored` gives back exactly what was answered. A note the engine
+        wrote itself keeps its own words and citations.
+        """
+        stored = {
+            "id": self.id,
+            "kind": self.kind,
+            "drug": self.drug,
+            "level": self.level,
+            "severity": self.severity,
+            "why": list(self.why),
+        }
+        if not self.from_rule:
+            stored.update(
+                title=self.title,
+                text=self.text,
+                evidence=[[entry["key"], entry["certainty"]] for entry in self.evidence],
+                evidence_summaries=[[s["kind"], s["key"]] for s in self.evidence_summaries],
+            )
+        return stored
 
 
 class ReleaseError(ValueError):
@@ -252,10 +282,46 @@ class CompiledRelease:
     rules_by_pain_type: dict[str, tuple[CompiledRule, ...]]
     fallback_evidence: dict[str, tuple[tuple[dict, ...], tuple[dict, ...]]]
     rule_count: int
+    library: _EvidenceLibrary
+    rules_by_key: dict[str, CompiledRule]
+    # Identifies the content (the release's SHA-256): what rendered fragments are cached under.
+    content_hash: str = ""
+
+    def expand_stored(self, note: dict) -> dict:
+        """A stored note (`Note.as_stored`) as it was answered: `Note.as_dict` of it."""
+        if "title" in note:  # written by the engine: its words and citations are stored
+            title, text = note["title"], note["text"]
+            evidence = [self.library.entry(key, certainty) for key, certainty in note["evidence"]]
+            summaries = [self.library.card(kind, key) for kind, key in note["evidence_summaries"]]
+        else:
+            rule = self.rules_by_key[note["id"]]
+            title, text = rule.title, rule.text
+            evidence = [dict(entry) for entry in rule.evidence]
+            summaries = [dict(summary) for summary in rule.evidence_summaries]
+        drug = self.vocabulary.drugs.get(note["drug"]) if note["drug"] else None
+        return {
+            "id": note["id"],
+            "kind": note["kind"],
+            "drug": note["drug"],
+            "drug_name": drug.name if drug else None,
+            "level": note["level"],
+            "severity": note["severity"],
+            "title": title,
+            "text": text,
+            "why": note["why"],
+            "evidence": evidence,
+            "evidence_summaries": summaries,
+        }
 
     @classmethod
     def from_payload(
-        cls, payload: dict, *, id: int | None = None, version: str = "", published_at=None
+        cls,
+        payload: dict,
+        *,
+        id: int | None = None,
+        version: str = "",
+        published_at=None,
+        content_hash: str = "",
     ) -> CompiledRelease:
         vocabulary = Vocabulary.from_payload(payload["vocabulary"])
         if not vocabulary.pain_types or not vocabulary.nmdar_antagonists:
@@ -278,6 +344,9 @@ class CompiledRelease:
                 pain_type: library.fallback_for(pain_type) for pain_type in vocabulary.pain_types
             },
             rule_count=len(rules),
+            library=library,
+            rules_by_key={rule.key: rule for rule in rules},
+            content_hash=content_hash,
         )
 
 
@@ -290,6 +359,12 @@ class _EvidenceLibrary:
         self.safety = payload["safety"]
         self.combinations = payload["combinations"]
         self.conflicts = payload["conflicts"]
+        self.records = {
+            "finding": self.findings,
+            "safety": self.safety,
+            "combination": self.combinations,
+            "conflict": self.conflicts,
+        }
         self.founding = tuple(
             key for key, source in self.sources.items() if source["founding_review"]
         )
@@ -304,6 +379,10 @@ class _EvidenceLibrary:
             "study_type": source["study_type"],
             "certainty": certainty,
         }
+
+    def card(self, kind: str, key: str) -> dict:
+        record = self.records[kind][key]
+        return {"kind": kind, "key": key, **{field: record[field] for field in CARD_FIELDS[kind]}}
 
     def expand(self, cites: dict, owner: str) -> tuple[tuple[dict, ...], tuple[dict, ...]]:
         entries: dict[str, dict] = {}
@@ -327,8 +406,7 @@ class _EvidenceLibrary:
                 if record is None:
                     raise ReleaseError(f"{owner}: cites unknown or unpublished {kind} '{key}'")
                 add_sources(record["sources"], record.get("certainty"))
-                card = {field: record[field] for field in CARD_FIELDS[kind]}
-                summaries.append({"kind": kind, "key": key, **card})
+                summaries.append(self.card(kind, key))
         add_sources(cites.get("sources", ()))
         return tuple(entries.values()), tuple(summaries)
 
@@ -475,6 +553,7 @@ def _unstudied(release: CompiledRelease, drug_slug: str, patient: Patient) -> No
         why=(f"Pain type: {pain.name}", f"No curated evidence on {drug.name} for this pain type"),
         evidence=evidence,
         evidence_summaries=summaries,
+        from_rule=False,
     )
 
 

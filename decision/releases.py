@@ -416,12 +416,36 @@ def active_release() -> CompiledRelease | None:
         return _memory.release
 
 
+_BY_ID_LIMIT = 8
+_by_id: dict[int, CompiledRelease] = {}
+
+
+def compiled_release(release_id: int) -> CompiledRelease:
+    """Any release, compiled; releases never change, so each process compiles one only once.
+
+    The active release comes from memory; an older one (a stored assessment's) costs one query
+    the first time, and the few most recent stay cached.
+    """
+    active = _memory.release
+    if active is not None and active.id == release_id:
+        return active
+    compiled = _by_id.get(release_id)
+    if compiled is None:
+        compiled = compile_release(Release.objects.get(pk=release_id))
+        with _lock:
+            if len(_by_id) >= _BY_ID_LIMIT:
+                _by_id.pop(next(iter(_by_id)))
+            _by_id[release_id] = compiled
+    return compiled
+
+
 def compile_release(release: Release) -> CompiledRelease:
     return CompiledRelease.from_payload(
         release.payload,
         id=release.id,
         version=release.version,
         published_at=release.published_at.isoformat(),
+        content_hash=release.content_hash,
     )
 
 
@@ -429,4 +453,5 @@ def forget_active_release() -> None:
     """Drop the in-memory release (tests, and after a database restore)."""
     with _lock:
         _memory.release, _memory.checked_at = None, float("-inf")
+        _by_id.clear()
     cache.delete(CACHE_KEY)

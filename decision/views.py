@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
+from crispy_forms.utils import render_crispy_form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,14 +21,18 @@ from django_htmx.http import replace_url
 from django_htmx.middleware import HtmxDetails
 
 from decision import pdf
-from decision.assessments import answer, store_assessment, stored_document
-from decision.engine import CompiledRelease
+from decision.assessments import store_assessment, stored_document, stored_notes
+from decision.engine import CompiledRelease, evaluate
 from decision.forms import AssessmentForm
+from decision.memo import BoundedMemo
 from decision.models import Assessment, Level
-from decision.releases import active_release
+from decision.releases import active_release, compiled_release
 from evidence.models import Certainty, Direction, Severity, StudyType
 
 FIELDS = ("pain_type", "analgesics", "factors")
+
+
+_blank_forms = BoundedMemo(size=4)
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -43,14 +49,24 @@ def assess(request: HtmxHttpRequest) -> HttpResponse:
         return _vary(response)
     data = request.POST if request.method == "POST" else request.GET
     form = AssessmentForm(release, data if _has_inputs(data) else None)
-    context = {"form": form, "release_info": _release_info(release)}
+    context = {
+        "form": form,
+        "release_info": _release_info(release),
+        "release_key": release.content_hash,
+    }
     status = 200
     if not form.is_bound:
         context["state"] = "empty"
+        if not request.htmx:
+            # The blank form is the same for everyone until the next release: render it once.
+            context["form_html"] = _blank_forms.get(
+                release.content_hash, lambda: render_crispy_form(form)
+            )
     elif form.is_valid():
-        notes = answer(release, form.inputs)
-        context.update(state="answered", inputs=form.inputs.as_dict())
-        context.update(_result_context(notes, _active_names(release), form.inputs.as_dict()))
+        inputs = form.inputs.as_dict()
+        notes = evaluate(release, form.inputs)
+        context.update(state="answered", inputs=inputs, counts=_counts(notes))
+        context["notes_html"] = _live_notes_html(release, notes, inputs)
     elif form.awaits_pain_type():
         context["state"] = "awaiting"
     else:
@@ -74,7 +90,7 @@ def save_assessment(request: HtmxHttpRequest) -> HttpResponse:
         context = {"form": form, "release_info": _release_info(release)}
         context["state"] = "awaiting" if form.awaits_pain_type() else "invalid"
         return render(request, "decision/assess.html", context, status=400)
-    stored = store_assessment(release, form.inputs, answer(release, form.inputs))
+    stored = store_assessment(release, form.inputs, evaluate(release, form.inputs))
     return HttpResponseRedirect(reverse("decision:assessment", args=[stored.id]), status=303)
 
 
@@ -129,9 +145,11 @@ def _as_list(value) -> list:
 
 
 def _stored_context(request: HttpRequest, assessment_id) -> dict:
-    stored = get_object_or_404(Assessment.objects.select_related("release"), pk=assessment_id)
-    document = stored_document(stored)
-    names = _payload_names(stored.release.payload)
+    stored = get_object_or_404(Assessment, pk=assessment_id)
+    notes = stored_notes(stored)
+    document = stored_document(stored, notes)
+    # A stored assessment names its inputs as its own release did, not as today's does.
+    names = _vocabulary_names(compiled_release(stored.release_id))
     context = {
         "document": document,
         "state": "answered",
@@ -145,7 +163,7 @@ def _stored_context(request: HttpRequest, assessment_id) -> dict:
             "published_at": _parse_time(document["knowledge_base"]["published_at"]),
         },
     }
-    context.update(_result_context(document["notes"], names, document["inputs"]))
+    context.update(_result_context(notes, names, document["inputs"]))
     return context
 
 
@@ -159,19 +177,10 @@ def _parse_time(value) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _active_names(release: CompiledRelease) -> dict[str, dict[str, str]]:
+def _vocabulary_names(release: CompiledRelease) -> dict[str, dict[str, str]]:
     vocabulary = release.vocabulary
     return {
         section: {slug: term.name for slug, term in getattr(vocabulary, section).items()}
-        for section in ("pain_types", "drugs", "patient_factors")
-    }
-
-
-def _payload_names(payload: dict) -> dict[str, dict[str, str]]:
-    # A stored assessment names its inputs as its own release did, not as today's does.
-    vocabulary = payload.get("vocabulary", {})
-    return {
-        section: {term["slug"]: term["name"] for term in vocabulary.get(section, [])}
         for section in ("pain_types", "drugs", "patient_factors")
     }
 
@@ -192,6 +201,37 @@ def _labelled(record: dict) -> dict:
         for field, names in LABELS.items()
     }
     return {**record, **labels}
+
+
+def _counts(notes) -> dict:
+    """How many notes of each kind: the summary line and the screen-reader announcement."""
+    cautions = [note for note in notes if note.kind == "caution"]
+    return {
+        "notes": len(notes),
+        "drugs": len({note.drug for note in notes if note.drug}),
+        "high": sum(1 for note in cautions if note.severity == "high"),
+        "other_cautions": sum(1 for note in cautions if note.severity != "high"),
+        "combinations": sum(1 for note in notes if note.kind == "combination"),
+        "context": sum(1 for note in notes if note.drug is None),
+    }
+
+
+# The same answer under the same release renders the same notes: each is rendered once and
+# reused while it is among the most recent (about 150 kB each, so a process keeps ~20 MB).
+_live_answers = BoundedMemo(size=128)
+
+
+def _live_notes_html(release: CompiledRelease, notes, inputs: dict) -> str:
+    key = (release.content_hash, tuple((note.id, note.why) for note in notes), str(inputs))
+
+    def render_notes() -> str:
+        context = _result_context(
+            [note.as_dict() for note in notes], _vocabulary_names(release), inputs
+        )
+        context["release_key"] = release.content_hash
+        return render_to_string("decision/_notes.html", context)
+
+    return _live_answers.get(key, render_notes)
 
 
 def _result_context(notes: list[dict], names: dict, inputs: dict) -> dict:

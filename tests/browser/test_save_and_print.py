@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from decision.assessments import stored_notes
 from decision.disclaimer import DISCLAIMER
 from decision.models import Assessment
 
@@ -38,7 +39,8 @@ def _save(page) -> list[str]:
 def test_save_and_print_opens_the_stored_page_with_the_same_notes(page, release):
     titles = _save(page)
     assert page.locator("#result .note-title-text").all_inner_texts() == titles
-    assert sorted(note["title"] for note in Assessment.objects.get().notes) == sorted(titles)
+    stored = stored_notes(Assessment.objects.get())
+    assert sorted(note["title"] for note in stored) == sorted(titles)
     expect(page.locator(".page-url")).to_have_text(page.url)
     expect(page.locator("#print-button")).to_be_visible()
 

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from decision import pdf
+from decision.assessments import stored_notes
 from decision.disclaimer import DISCLAIMER
 from decision.models import Assessment
 
@@ -60,8 +61,9 @@ def test_every_page_carries_the_disclaimer_and_its_number(pages):
 
 def test_it_holds_every_stored_note_title(saved, pages):
     text = " ".join(pages)
-    assert saved.notes
-    for note in saved.notes:
+    notes = stored_notes(saved)
+    assert notes
+    for note in notes:
         assert _words(note["title"]) in text
 
 
