@@ -74,7 +74,13 @@ def main() -> int:
                 figures[path] = run_wrk(wrk, base, script, args.duration, args.connections)
                 print(f"round {number}: {path} done", file=sys.stderr)
             rounds.append({"paths": figures, "worker_rss_mb": rss_of(workers)})
-        pdf_sequential = sequential_latency(base, [f"/assessments/{i}/pdf/" for i in ids[:30]])
+        # The PDF target is about rendering: time the first download of fresh assessments (a
+        # repeat download is served from the cache, timed apart).
+        fresh = [f"/assessments/{i}/pdf/" for i in stored_assessments(base, combos[:30])]
+        pdf_sequential = {
+            "first_download": sequential_latency(base, fresh),
+            "repeat_download": sequential_latency(base, fresh),
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -442,7 +448,11 @@ def print_table(results: dict) -> None:
             f"{f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} {f['errors']:>7} "
             f"{f['queries_per_request']!s:>8}"
         )
-    print(f"\nPDF, one request at a time: median {results['pdf_sequential']['median_ms']} ms")
+    pdf = results["pdf_sequential"]
+    print(
+        f"\nPDF, one request at a time: first download median {pdf['first_download']['median_ms']}"
+        f" ms (rendered), repeat download median {pdf['repeat_download']['median_ms']} ms"
+    )
     for label, figures in results["engine"].items():
         print(f"evaluate() on {label}: median {figures['median_ms']} ms ({figures['rules']} rules)")
     for moment, workers in results["worker_rss_mb"].items():

@@ -247,3 +247,6 @@ LOGGING = {
 RELEASE_CHECK_SECONDS = env_int("RELEASE_CHECK_SECONDS", 5)
 # Stored assessments older than this are removed by `purge_assessments` (0 keeps them forever).
 ASSESSMENT_RETENTION_DAYS = env_int("ASSESSMENT_RETENTION_DAYS", 90)
+# On PostgreSQL, store an assessment without waiting for its log record to reach disk (see
+# decision/assessments.py: store_assessment). Curation and publishing always wait.
+ASSESSMENT_ASYNC_COMMIT = env_bool("ASSESSMENT_ASYNC_COMMIT", default=True)

@@ -30,6 +30,7 @@ from pydantic import ConfigDict, Field
 from decision.assessments import (
     MAX_LIST_ITEMS,
     InvalidInputs,
+    answer_for,
     assessment_document,
     knowledge_base_info,
     parse_inputs,
@@ -37,7 +38,7 @@ from decision.assessments import (
     stored_document,
 )
 from decision.disclaimer import DISCLAIMER
-from decision.engine import LEVELS, SEVERITIES, CompiledRelease, evaluate
+from decision.engine import LEVELS, SEVERITIES, CompiledRelease
 from decision.models import Assessment, NoteKind
 from decision.releases import active_release
 
@@ -427,16 +428,16 @@ def create_assessment(request: HttpRequest):
         raise ApiError(400, {**invalid.errors, **errors}) from None
     if errors:
         raise ApiError(400, errors)
-    notes = evaluate(release, inputs)
-    assessment = store_assessment(release, inputs, notes)
-    document = assessment_document(
-        assessment,
-        [note.as_dict(summaries=False) for note in notes],
-        release_version=release.version,
-        published_at=release.published_at,
+    result = answer_for(release, inputs)
+    assessment = store_assessment(release, inputs, result)
+    head = assessment_document(
+        assessment, [], release_version=release.version, published_at=release.published_at
     )
-    response = _json(request, document, status=201)
-    response["Location"] = document["url"]
+    del head["notes"]
+    # The notes of an answer are encoded once (answer_for); the rest is this assessment's own.
+    body = f'{json.dumps(head, ensure_ascii=False)[:-1]},"notes":{result.notes_json}}}'
+    response = HttpResponse(body, status=201, content_type="application/json")
+    response["Location"] = head["url"]
     return response
 
 

@@ -7,12 +7,18 @@ The form, the JSON API and the CDS Hooks service all go through `parse_inputs` a
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+import json
+import uuid
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from decision.disclaimer import DISCLAIMER
 from decision.engine import CompiledRelease, Inputs, Note, evaluate
+from decision.memo import BoundedMemo
 from decision.models import Assessment
 from decision.releases import compiled_release
 
@@ -72,17 +78,81 @@ def answer(release: CompiledRelease, inputs: Inputs) -> list[dict]:
     return [note.as_dict() for note in evaluate(release, inputs)]
 
 
-def store_assessment(release: CompiledRelease, inputs: Inputs, notes: Sequence[Note]) -> Assessment:
+@dataclass(frozen=True)
+class Answer:
+    """One evaluation, with the forms it is stored and sent in, each computed once."""
+
+    notes: tuple[Note, ...]
+    stored: list[dict]
+    notes_json: str  # the API's "notes" array, encoded
+
+
+_answers = BoundedMemo(size=256)
+
+
+def answer_for(release: CompiledRelease, inputs: Inputs) -> Answer:
+    """The answer to these inputs under this release; the same question is evaluated once.
+
+    `evaluate` is pure and a release never changes, so an answer is keyed by the release's
+    content and the inputs and shared by every request that asks it again.
+    """
+
+    def make() -> Answer:
+        notes = tuple(evaluate(release, inputs))
+        api_notes = [note.as_dict(summaries=False) for note in notes]
+        return Answer(
+            notes=notes,
+            stored=[note.as_stored() for note in notes],
+            notes_json=json.dumps(api_notes, ensure_ascii=False, separators=(",", ":")),
+        )
+
+    if not release.content_hash:  # a release built in memory, never stored: nothing to share
+        return make()
+    return _answers.get((release.content_hash, inputs), make)
+
+
+def store_assessment(release: CompiledRelease, inputs: Inputs, result: Answer) -> Assessment:
     """Store the snapshot: one INSERT, nothing else.
 
-    Notes are stored whole (title, text, level, why…) but cite sources and summaries by key:
-    those live in the assessment's release, which never changes.
+    Notes are stored by reference to the release (see `Note.as_stored`). On PostgreSQL the
+    insert does not wait for the write-ahead log to reach disk (`ASSESSMENT_ASYNC_COMMIT`): a
+    crash in the following fraction of a second could lose the newest assessments, never
+    corrupt anything, and the answer is not kept waiting for the disk.
     """
-    return Assessment.objects.create(
+    assessment = Assessment(
+        id=uuid.uuid4(),
+        created_at=timezone.now(),
         release_id=release.id,
         inputs=inputs.as_dict(),
-        notes=[note.as_stored() for note in notes],
+        notes=result.stored,
     )
+    if connection.vendor == "postgresql" and settings.ASSESSMENT_ASYNC_COMMIT:
+        _insert_with_async_commit(assessment)
+    else:
+        assessment.save(force_insert=True)
+    return assessment
+
+
+def _insert_with_async_commit(assessment: Assessment) -> None:
+    # set_config(..., true) lasts for the statement's own transaction: one statement, one query.
+    fields = [
+        Assessment._meta.get_field(name)
+        for name in ("id", "created_at", "release", "inputs", "notes")
+    ]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    values = [
+        field.get_db_prep_save(getattr(assessment, field.attname), connection) for field in fields
+    ]
+    placeholders = ", ".join(["%s"] * len(values))
+    table = connection.ops.quote_name(Assessment._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {placeholders} "  # noqa: S608
+            "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit",
+            values,
+        )
+    assessment._state.adding = False
+    assessment._state.db = connection.alias
 
 
 def stored_notes(assessment: Assessment) -> list[dict]:

@@ -113,34 +113,23 @@ class Vocabulary:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """One condition group of a rule: drugs, classes, properties and factors (slugs)."""
+PARTS = ("drugs", "classes", "properties", "factors")
 
-    drugs: frozenset[str] = frozenset()
-    classes: frozenset[str] = frozenset()
-    properties: frozenset[str] = frozenset()
-    factors: frozenset[str] = frozenset()
 
-    @classmethod
-    def from_payload(cls, data: dict) -> Condition:
-        return cls(
-            *(frozenset(data[part]) for part in ("drugs", "classes", "properties", "factors"))
-        )
-
-    def __bool__(self) -> bool:
-        return bool(self.drugs or self.classes or self.properties or self.factors)
+def condition(data: dict) -> tuple[frozenset[str], ...] | None:
+    """One condition group of a rule as (drugs, classes, properties, factors), None if empty."""
+    parts = tuple(frozenset(data[part]) for part in PARTS)
+    return parts if any(parts) else None
 
 
 @dataclass(frozen=True, slots=True)
 class Patient:
-    """The inputs expanded once per evaluation: every class and property of every medicine."""
+    """The inputs expanded once per evaluation: every class and property of every medicine,
+    and the plain-words line each of them gives a note's `why`, in reading order."""
 
     pain_type: str
-    drugs: frozenset[str]
-    classes: frozenset[str]
-    properties: frozenset[str]
-    factors: frozenset[str]
+    parts: tuple[frozenset[str], ...]  # drugs, classes, properties, factors, as in PARTS
+    why_lines: tuple[tuple[int, str, str], ...]  # (part, slug, line)
 
     @classmethod
     def from_inputs(cls, inputs: Inputs, vocabulary: Vocabulary) -> Patient:
@@ -148,35 +137,55 @@ class Patient:
 
     @classmethod
     def build(cls, pain_type: str, drug_slugs, factors, vocabulary: Vocabulary) -> Patient:
-        drugs = [vocabulary.drugs[slug] for slug in drug_slugs]
-        return cls(
-            pain_type=pain_type,
-            drugs=frozenset(drug_slugs),
-            classes=frozenset().union(*(drug.classes for drug in drugs)),
-            properties=frozenset().union(*(drug.properties for drug in drugs)),
-            factors=frozenset(factors),
+        drugs = sorted(
+            (vocabulary.drugs[slug] for slug in drug_slugs), key=lambda d: d.name.lower()
         )
+        lines = []
+        for drug in drugs:
+            lines.append((0, drug.slug, f"Current medicine: {drug.name}"))
+            for slug in sorted(drug.classes):
+                phrase = _lower_first(vocabulary.drug_classes[slug].name)
+                lines.append((1, slug, f"Current medicine: {drug.name} ({phrase})"))
+            for slug in sorted(drug.properties):
+                phrase = _lower_first(vocabulary.drug_properties[slug].name)
+                lines.append((2, slug, f"Current medicine: {drug.name} ({phrase})"))
+        for slug in sorted(factors):
+            lines.append((3, slug, f"Patient factor: {vocabulary.patient_factors[slug].name}"))
+        parts = (
+            frozenset(drug_slugs),
+            frozenset().union(*(drug.classes for drug in drugs)),
+            frozenset().union(*(drug.properties for drug in drugs)),
+            frozenset(factors),
+        )
+        return cls(pain_type=pain_type, parts=parts, why_lines=tuple(lines))
+
+    @property
+    def drugs(self) -> frozenset[str]:
+        return self.parts[0]
 
     def without(self, drug_slug: str, vocabulary: Vocabulary) -> Patient:
         """The same patient with one medicine set aside."""
-        others = self.drugs - {drug_slug}
-        return Patient.build(self.pain_type, others, self.factors, vocabulary)
+        others = self.parts[0] - {drug_slug}
+        return Patient.build(self.pain_type, others, self.parts[3], vocabulary)
 
-    def has_any(self, group: Condition) -> bool:
+    def has_any(self, group: tuple[frozenset[str], ...]) -> bool:
+        own = self.parts
         return not (
-            self.drugs.isdisjoint(group.drugs)
-            and self.classes.isdisjoint(group.classes)
-            and self.properties.isdisjoint(group.properties)
-            and self.factors.isdisjoint(group.factors)
+            own[0].isdisjoint(group[0])
+            and own[1].isdisjoint(group[1])
+            and own[2].isdisjoint(group[2])
+            and own[3].isdisjoint(group[3])
         )
 
-    def has_all(self, group: Condition) -> bool:
+    def has_all(self, group: tuple[frozenset[str], ...]) -> bool:
+        own = self.parts
         return (
-            group.drugs <= self.drugs
-            and group.classes <= self.classes
-            and group.properties <= self.properties
-            and group.factors <= self.factors
+            group[0] <= own[0] and group[1] <= own[1] and group[2] <= own[2] and group[3] <= own[3]
         )
+
+    def lines_for(self, group: tuple[frozenset[str], ...]) -> list[str]:
+        """The why lines of what this patient has among a group's items."""
+        return [line for part, slug, line in self.why_lines if slug in group[part]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,20 +199,20 @@ class CompiledRule:
     title: str
     text: str
     pain_types: frozenset[str]
-    any: Condition
-    all: Condition
-    none: Condition
+    any: tuple[frozenset[str], ...] | None
+    all: tuple[frozenset[str], ...] | None
+    none: tuple[frozenset[str], ...] | None
     evidence: tuple[dict, ...]
     evidence_summaries: tuple[dict, ...]
 
     def matches(self, patient: Patient) -> bool:
         if self.pain_types and patient.pain_type not in self.pain_types:
             return False
-        if self.any and not patient.has_any(self.any):
+        if self.any is not None and not patient.has_any(self.any):
             return False
-        if self.all and not patient.has_all(self.all):
+        if self.all is not None and not patient.has_all(self.all):
             return False
-        return not (self.none and patient.has_any(self.none))
+        return self.none is None or not patient.has_any(self.none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,9 +462,9 @@ def _compile_rule(rule: dict, vocabulary: Vocabulary, library: _EvidenceLibrary)
         title=rule["title"],
         text=rule["text"],
         pain_types=frozenset(when["pain_types"]),
-        any=Condition.from_payload(when["any"]),
-        all=Condition.from_payload(when["all"]),
-        none=Condition.from_payload(when["none"]),
+        any=condition(when["any"]),
+        all=condition(when["all"]),
+        none=condition(when["none"]),
         evidence=evidence,
         evidence_summaries=summaries,
     )
@@ -568,11 +577,12 @@ def _why(rule: CompiledRule, patient: Patient, vocabulary: Vocabulary, drug) -> 
     lines: list[str] = []
     if rule.pain_types:
         lines.append(f"Pain type: {vocabulary.pain_types[patient.pain_type].name}")
-    for group in (rule.any, rule.all):
-        if group:
-            lines.extend(_present(group, patient, vocabulary))
-    if rule.none:
-        lines.extend(_absent(rule.none, vocabulary))
+    if rule.any is not None:
+        lines += patient.lines_for(rule.any)
+    if rule.all is not None:
+        lines += patient.lines_for(rule.all)
+    if rule.none is not None:
+        lines += _absent(rule.none, vocabulary)
     if not lines:
         lines.append(
             f"Applies to any use of {drug.name}" if drug else "Applies to every assessment"
@@ -580,31 +590,13 @@ def _why(rule: CompiledRule, patient: Patient, vocabulary: Vocabulary, drug) -> 
     return tuple(dict.fromkeys(lines))
 
 
-def _present(group: Condition, patient: Patient, vocabulary: Vocabulary) -> list[str]:
-    lines = []
-    for slug in sorted(patient.drugs, key=lambda s: vocabulary.drugs[s].name.lower()):
-        drug = vocabulary.drugs[slug]
-        if slug in group.drugs:
-            lines.append(f"Current medicine: {drug.name}")
-        for class_slug in sorted(drug.classes & group.classes):
-            name = _lower_first(vocabulary.drug_classes[class_slug].name)
-            lines.append(f"Current medicine: {drug.name} ({name})")
-        for property_slug in sorted(drug.properties & group.properties):
-            name = _lower_first(vocabulary.drug_properties[property_slug].name)
-            lines.append(f"Current medicine: {drug.name} ({name})")
-    for slug in sorted(group.factors & patient.factors):
-        lines.append(f"Patient factor: {vocabulary.patient_factors[slug].name}")
-    return lines
-
-
-def _absent(group: Condition, vocabulary: Vocabulary) -> list[str]:
+def _absent(group: tuple[frozenset[str], ...], vocabulary: Vocabulary) -> list[str]:
+    drugs, classes, properties, factors = group
     names = [
-        *(vocabulary.drugs[slug].name for slug in sorted(group.drugs)),
-        *(_lower_first(vocabulary.drug_classes[slug].name) for slug in sorted(group.classes)),
-        *(_lower_first(vocabulary.drug_properties[slug].name) for slug in sorted(group.properties)),
+        *(vocabulary.drugs[slug].name for slug in sorted(drugs)),
+        *(_lower_first(vocabulary.drug_classes[slug].name) for slug in sorted(classes)),
+        *(_lower_first(vocabulary.drug_properties[slug].name) for slug in sorted(properties)),
     ]
     lines = [f"Not among current medicines: {name}" for name in names]
-    lines += [
-        f"Not recorded: {vocabulary.patient_factors[slug].name}" for slug in sorted(group.factors)
-    ]
+    lines += [f"Not recorded: {vocabulary.patient_factors[slug].name}" for slug in sorted(factors)]
     return lines

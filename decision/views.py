@@ -11,7 +11,8 @@ import datetime
 from urllib.parse import urlencode
 
 from crispy_forms.utils import render_crispy_form
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,8 +22,8 @@ from django_htmx.http import replace_url
 from django_htmx.middleware import HtmxDetails
 
 from decision import pdf
-from decision.assessments import store_assessment, stored_document, stored_notes
-from decision.engine import CompiledRelease, evaluate
+from decision.assessments import answer_for, store_assessment, stored_document, stored_notes
+from decision.engine import CompiledRelease
 from decision.forms import AssessmentForm
 from decision.memo import BoundedMemo
 from decision.models import Assessment, Level
@@ -64,7 +65,7 @@ def assess(request: HtmxHttpRequest) -> HttpResponse:
             )
     elif form.is_valid():
         inputs = form.inputs.as_dict()
-        notes = evaluate(release, form.inputs)
+        notes = answer_for(release, form.inputs).notes
         context.update(state="answered", inputs=inputs, counts=_counts(notes))
         context["notes_html"] = _live_notes_html(release, notes, inputs)
     elif form.awaits_pain_type():
@@ -90,7 +91,7 @@ def save_assessment(request: HtmxHttpRequest) -> HttpResponse:
         context = {"form": form, "release_info": _release_info(release)}
         context["state"] = "awaiting" if form.awaits_pain_type() else "invalid"
         return render(request, "decision/assess.html", context, status=400)
-    stored = store_assessment(release, form.inputs, evaluate(release, form.inputs))
+    stored = store_assessment(release, form.inputs, answer_for(release, form.inputs))
     return HttpResponseRedirect(reverse("decision:assessment", args=[stored.id]), status=303)
 
 
@@ -100,13 +101,25 @@ def assessment(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
     return render(request, "decision/assessment.html", context)
 
 
+# A stored assessment never changes, so neither does its PDF: it is rendered once and kept for
+# an hour (long enough for repeat downloads and printing, short enough to follow a deploy).
+PDF_CACHE_SECONDS = 3600
+
+
 @require_GET
 def assessment_pdf(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
-    context = _stored_context(request, assessment_id)
-    document = pdf.render_pdf("decision/assessment_pdf.html", context, request=request)
+    key = f"decision:pdf:{assessment_id}:{request.get_host()}"
+    document = cache.get(key)
+    if document is None:
+        context = _stored_context(request, assessment_id)
+        document = pdf.render_pdf("decision/assessment_pdf.html", context, request=request)
+        cache.set(key, document, timeout=PDF_CACHE_SECONDS)
+    elif not Assessment.objects.filter(pk=assessment_id).exists():
+        raise Http404  # purged since: its PDF goes with it
     response = HttpResponse(document, content_type="application/pdf")
-    filename = f"nmdar-assessment-{context['document']['id'][:8]}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="nmdar-assessment-{str(assessment_id)[:8]}.pdf"'
+    )
     return response
 
 

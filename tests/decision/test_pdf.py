@@ -109,3 +109,24 @@ def test_an_unknown_assessment_pdf_is_a_404_page(client, mini_release):
 
 def test_the_pdf_rejects_post(client, saved):
     assert client.post(f"/assessments/{saved.id}/pdf/").status_code == 405
+
+
+def test_a_second_download_is_the_same_pdf_without_rendering_again(
+    client, saved, monkeypatch, django_assert_num_queries
+):
+    first = client.get(f"/assessments/{saved.id}/pdf/").content
+
+    def render_again(*args, **kwargs):
+        raise AssertionError("a stored assessment's PDF was rendered twice")
+
+    monkeypatch.setattr(pdf, "render_pdf", render_again)
+    with django_assert_num_queries(1):  # only: does the assessment still exist?
+        second = client.get(f"/assessments/{saved.id}/pdf/")
+    assert second.status_code == 200
+    assert second.content == first
+
+
+def test_a_purged_assessment_has_no_pdf_even_if_one_was_rendered(client, saved):
+    assert client.get(f"/assessments/{saved.id}/pdf/").status_code == 200
+    Assessment.objects.filter(pk=saved.pk).delete()
+    assert client.get(f"/assessments/{saved.id}/pdf/").status_code == 404

@@ -6,8 +6,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, connection, transaction
 
-from decision.assessments import answer, parse_inputs, store_assessment, stored_notes
-from decision.engine import evaluate
+from decision.assessments import answer, answer_for, parse_inputs, store_assessment, stored_notes
 from decision.models import Activation, Assessment, Release
 from decision.releases import (
     NothingChanged,
@@ -114,7 +113,7 @@ def test_rollback_makes_an_earlier_release_active_again(
 def test_a_stored_assessment_is_unchanged_after_a_republish(mini_release, mini_kb):
     release = active_release()
     inputs = parse_inputs(release, CRPS, ["sertraline"])
-    stored = store_assessment(release, inputs, evaluate(release, inputs))
+    stored = store_assessment(release, inputs, answer_for(release, inputs))
     before = stored_notes(Assessment.objects.get(pk=stored.pk))
     assert before == answer(release, inputs)
     mini_kb.rules.ketamine_crps.title = "A new title"
@@ -139,7 +138,7 @@ def test_releases_cannot_be_edited(mini_release):
 def test_the_database_refuses_to_update_a_release_or_an_assessment(mini_release):
     release = active_release()
     inputs = parse_inputs(release, CRPS)
-    stored = store_assessment(release, inputs, evaluate(release, inputs))
+    stored = store_assessment(release, inputs, answer_for(release, inputs))
     with pytest.raises(IntegrityError), transaction.atomic():
         Release.objects.filter(pk=mini_release.pk).update(changelog="rewritten")
     with pytest.raises(IntegrityError), transaction.atomic():
