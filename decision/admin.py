@@ -18,6 +18,8 @@ from django.utils.html import format_html, format_html_join
 from decision.cases import run_case, run_cases
 from decision.engine import ReleaseError
 from decision.models import (
+    CITATION_FIELDS,
+    CONDITION_FIELDS,
     Activation,
     Assessment,
     CuratorCase,
@@ -134,46 +136,12 @@ class RuleAdmin(CuratedRecordAdmin):
     )
     search_fields = ("key", "title")
     list_select_related = ("drug",)
-    autocomplete_fields = (
-        "pain_types",
-        "any_drugs",
-        "any_classes",
-        "any_properties",
-        "any_factors",
-        "all_drugs",
-        "all_classes",
-        "all_properties",
-        "all_factors",
-        "none_drugs",
-        "none_classes",
-        "none_properties",
-        "none_factors",
-        "drug",
-        "cited_findings",
-        "cited_safety",
-        "cited_combinations",
-        "cited_conflicts",
-        "cited_sources",
-    )
+    autocomplete_fields = (*CONDITION_FIELDS, "drug", *CITATION_FIELDS)
     fieldsets = (
         (
             "When",
             {
-                "fields": (
-                    "pain_types",
-                    "any_drugs",
-                    "any_classes",
-                    "any_properties",
-                    "any_factors",
-                    "all_drugs",
-                    "all_classes",
-                    "all_properties",
-                    "all_factors",
-                    "none_drugs",
-                    "none_classes",
-                    "none_properties",
-                    "none_factors",
-                ),
+                "fields": CONDITION_FIELDS,
                 "description": "Empty conditions are not checked; a rule with none always "
                 "matches. Any of: one listed medicine (drug, class or property) or one listed "
                 "factor is enough. All of: every listed item. None of: no listed item.",

@@ -63,6 +63,24 @@ def _medicines(label: str, verb: str):
     )
 
 
+# The names of a rule's condition and citation fields, for the admin, the compiler and tests.
+CONDITION_FIELDS = (
+    "pain_types",
+    *(
+        f"{group}_{part}"
+        for group in ("any", "all", "none")
+        for part in ("drugs", "classes", "properties", "factors")
+    ),
+)
+CITATION_FIELDS = (
+    "cited_findings",
+    "cited_safety",
+    "cited_combinations",
+    "cited_conflicts",
+    "cited_sources",
+)
+
+
 class Rule(CuratedRecord):
     """When the inputs match, show a note. Curated in the admin; compiled into releases.
 

@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from decision.knowledge_base import DEFAULT_PATH, load_data, read_file
@@ -18,6 +19,39 @@ def _fresh_release_memory():
     forget_active_release()
     yield
     forget_active_release()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _member(group: str, username: str):
+    user = f.UserFactory(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def curator(db):
+    return _member("Curator", "curator")
+
+
+@pytest.fixture
+def reviewer(db):
+    return _member("Reviewer", "reviewer")
+
+
+@pytest.fixture
+def curator_client(client, curator):
+    client.force_login(curator)
+    return client
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    client.force_login(reviewer)
+    return client
 
 
 @pytest.fixture

@@ -159,28 +159,7 @@ class RuleFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Rule {n}")
     text = "What the evidence says."
     status = evidence.Status.PUBLISHED
-    locals().update(
-        _many(
-            "pain_types",
-            "any_drugs",
-            "any_classes",
-            "any_properties",
-            "any_factors",
-            "all_drugs",
-            "all_classes",
-            "all_properties",
-            "all_factors",
-            "none_drugs",
-            "none_classes",
-            "none_properties",
-            "none_factors",
-            "cited_findings",
-            "cited_safety",
-            "cited_combinations",
-            "cited_conflicts",
-            "cited_sources",
-        )
-    )
+    locals().update(_many(*decision.CONDITION_FIELDS, *decision.CITATION_FIELDS))
 
 
 class CuratorCaseFactory(factory.django.DjangoModelFactory):

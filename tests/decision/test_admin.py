@@ -1,60 +1,18 @@
 """The decision admin: rules, curator test cases, publishing and rolling back releases."""
 
-import html
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from decision.models import Activation, ActivationReason, Release, Rule
 from decision.releases import current_release, publish_release
 from evidence.models import Status
 from tests import factories as f
-from tests.evidence.test_admin import change_url, errors_of, form_data, post_change
+from tests.admin_helpers import change_url, errors_of, form_data, post_change, text_of
 
 PUBLISH_URL = reverse("admin:decision_release_publish")
 RUN_ALL_URL = reverse("admin:decision_curatorcase_run")
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _member(group: str, username: str):
-    user = f.UserFactory(username=username)
-    user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-@pytest.fixture
-def curator(db):
-    return _member("Curator", "curator")
-
-
-@pytest.fixture
-def reviewer(db):
-    return _member("Reviewer", "reviewer")
-
-
-@pytest.fixture
-def curator_client(client, curator):
-    client.force_login(curator)
-    return client
-
-
-@pytest.fixture
-def reviewer_client(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
-def text_of(response) -> str:
-    return html.unescape(response.text)
-
-
-# --- Rules ----------------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -4,95 +4,13 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from evidence.models import ClinicalCode, Source, Status
 from tests import factories as f
+from tests.admin_helpers import change_url, errors_of, form_data, post_change
 
 TODAY = dt.date(2026, 6, 1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _member(group: str, username: str):
-    user = f.UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-@pytest.fixture
-def curator(db):
-    return _member("Curator", "curator")
-
-
-@pytest.fixture
-def reviewer(db):
-    return _member("Reviewer", "reviewer")
-
-
-@pytest.fixture
-def curator_client(client, curator):
-    client.force_login(curator)
-    return client
-
-
-@pytest.fixture
-def reviewer_client(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
-def form_data(response) -> dict:
-    """What a browser would post back from an admin form page, inline formsets included."""
-    context = response.context
-    forms = [context["adminform"].form]
-    data = {}
-    for inline in context.get("inline_admin_formsets", []):
-        management = inline.formset.management_form
-        data |= {
-            management.add_prefix(name): management[name].value() for name in management.fields
-        }
-        forms += inline.formset.forms
-    for form in forms:
-        for name in form.fields:
-            value = form[name].value()
-            key = form.add_prefix(name)
-            if value is None or value is False:
-                continue
-            if value is True:
-                data[key] = "on"
-            elif isinstance(value, list | tuple):
-                data[key] = [str(item) for item in value]
-            elif isinstance(value, dt.date):
-                data[key] = value.isoformat()
-            else:
-                data[key] = str(value)
-    return data
-
-
-def change_url(obj) -> str:
-    opts = obj._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-
-
-def post_change(client, obj, **changes):
-    url = change_url(obj)
-    data = form_data(client.get(url))
-    for name, value in changes.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
-    return client.post(url, data)
-
-
-def errors_of(response) -> str:
-    form = response.context["adminform"].form
-    return " ".join(str(message) for messages in form.errors.values() for message in messages)
 
 
 @pytest.fixture
