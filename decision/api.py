@@ -21,21 +21,21 @@ from typing import Literal
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import URLPattern, re_path
+from django.urls import URLPattern, re_path, reverse
 from django.views.decorators.http import require_GET
 from ninja import NinjaAPI, P, PathEx, Schema
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict, Field
 
 from decision.assessments import (
+    INPUT_FIELDS,
     MAX_LIST_ITEMS,
     InvalidInputs,
     answer_for,
-    assessment_document,
+    document_json,
     knowledge_base_info,
     parse_inputs,
     store_assessment,
-    stored_document,
 )
 from decision.disclaimer import DISCLAIMER
 from decision.engine import LEVELS, SEVERITIES, CompiledRelease
@@ -43,7 +43,6 @@ from decision.models import Assessment, NoteKind
 from decision.releases import active_release
 
 MAX_BODY_BYTES = 64 * 1024
-FIELDS = ("pain_type", "analgesics", "factors")
 # A body with thousands of unknown keys gets the first few named, not a reply larger than itself.
 MAX_NAMED_UNKNOWN_FIELDS = 20
 
@@ -356,7 +355,7 @@ def _looks_like_identifier(field: str) -> bool:
 
 def _unknown_fields(data: dict) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    unknown = [field for field in data if field not in FIELDS]
+    unknown = [field for field in data if field not in INPUT_FIELDS]
     for field in unknown[:MAX_NAMED_UNKNOWN_FIELDS]:
         errors[field] = [IDENTIFIERS_REFUSED if _looks_like_identifier(field) else UNKNOWN_FIELD]
     if len(unknown) > MAX_NAMED_UNKNOWN_FIELDS:
@@ -430,14 +429,9 @@ def create_assessment(request: HttpRequest):
         raise ApiError(400, errors)
     result = answer_for(release, inputs)
     assessment = store_assessment(release, inputs, result)
-    head = assessment_document(
-        assessment, [], release_version=release.version, published_at=release.published_at
-    )
-    del head["notes"]
-    # The notes of an answer are encoded once (answer_for); the rest is this assessment's own.
-    body = f'{json.dumps(head, ensure_ascii=False)[:-1]},"notes":{result.notes_json}}}'
+    body = document_json(assessment, result.notes_json)
     response = HttpResponse(body, status=201, content_type="application/json")
-    response["Location"] = head["url"]
+    response["Location"] = reverse("decision:assessment", args=[assessment.id])
     return response
 
 
@@ -462,7 +456,7 @@ def read_assessment(
         assessment = Assessment.objects.get(pk=pk)
     except Assessment.DoesNotExist:
         raise not_found from None
-    return _json(request, stored_document(assessment))
+    return HttpResponse(document_json(assessment), content_type="application/json")
 
 
 def _term(term) -> dict:
@@ -487,7 +481,7 @@ def vocabulary(request: HttpRequest):
     return _json(
         request,
         {
-            "knowledge_base": knowledge_base_info(release.version, release.published_at),
+            "knowledge_base": knowledge_base_info(release),
             "pain_types": [_term(term) for term in terms.pain_types.values()],
             "nmdar_antagonists": [_drug(terms.drugs[slug]) for slug in terms.nmdar_antagonists],
             "drugs": [_drug(drug) for drug in terms.drugs.values()],

@@ -23,6 +23,8 @@ from decision.models import Assessment
 from decision.releases import compiled_release
 
 MAX_LIST_ITEMS = 100
+# The fields of a question, in the API's and the form's spelling.
+INPUT_FIELDS = ("pain_type", "analgesics", "factors")
 
 
 class InvalidInputs(ValueError):
@@ -103,7 +105,7 @@ def answer_for(release: CompiledRelease, inputs: Inputs) -> Answer:
         return Answer(
             notes=notes,
             stored=[note.as_stored() for note in notes],
-            notes_json=json.dumps(api_notes, ensure_ascii=False, separators=(",", ":")),
+            notes_json=_encode(api_notes),
         )
 
     if not release.content_hash:  # a release built in memory, never stored: nothing to share
@@ -155,51 +157,45 @@ def _insert_with_async_commit(assessment: Assessment) -> None:
     assessment._state.db = connection.alias
 
 
-def stored_notes(assessment: Assessment) -> list[dict]:
-    """The notes of a stored assessment as they were answered, citations and summaries included."""
+def stored_notes(assessment: Assessment, *, summaries: bool = True) -> list[dict]:
+    """The notes of a stored assessment as they were answered (`Note.as_dict` of each)."""
     release = compiled_release(assessment.release_id)
-    return [release.expand_stored(note) for note in assessment.notes]
+    return [release.expand_stored(note, summaries=summaries) for note in assessment.notes]
 
 
-def knowledge_base_info(version: str, published_at) -> dict:
-    if isinstance(published_at, str):
-        # A compiled release keeps isoformat() ("+00:00"); answer as stored documents do ("Z").
-        published_at = datetime.datetime.fromisoformat(published_at)
-    if isinstance(published_at, datetime.datetime):
-        published_at = _iso(published_at)
-    return {"release": version, "published_at": published_at}
+def knowledge_base_info(release: CompiledRelease) -> dict:
+    published_at = release.published_at
+    return {
+        "release": release.version,
+        "published_at": _iso(published_at) if published_at else None,
+    }
 
 
 def _iso(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
-def assessment_document(
-    assessment: Assessment, notes: list[dict], *, release_version: str, published_at
-) -> dict:
-    """The JSON of API.md for a stored assessment (`notes` as `Note.as_dict` gives them)."""
-    return {
+def _encode(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def document_json(assessment: Assessment, notes_json: str | None = None) -> str:
+    """The JSON of API.md for a stored assessment, as text: the 201 answer and every later read.
+
+    `notes_json` is the answer's notes already encoded (`Answer.notes_json`), which a fresh
+    assessment has; a stored one is read back from its release. The notes go last, spliced in
+    as encoded text so that a shared answer is never encoded twice.
+    """
+    release = compiled_release(assessment.release_id)
+    if notes_json is None:
+        notes_json = _encode(stored_notes(assessment, summaries=False))
+    head = {
         "id": str(assessment.id),
         "url": reverse("decision:assessment", args=[assessment.id]),
         "pdf_url": reverse("decision:assessment_pdf", args=[assessment.id]),
         "created_at": _iso(assessment.created_at),
-        "knowledge_base": knowledge_base_info(release_version, published_at),
+        "knowledge_base": knowledge_base_info(release),
         "disclaimer": DISCLAIMER,
         "inputs": assessment.inputs,
-        # The panels' summaries stay out of the API's answer: it cites, and stays small.
-        "notes": [
-            {key: value for key, value in note.items() if key != "evidence_summaries"}
-            for note in notes
-        ],
     }
-
-
-def stored_document(assessment: Assessment, notes: list[dict] | None = None) -> dict:
-    """The document of an assessment read back from the database."""
-    release = compiled_release(assessment.release_id)
-    return assessment_document(
-        assessment,
-        stored_notes(assessment) if notes is None else notes,
-        release_version=release.version,
-        published_at=release.published_at,
-    )
+    return f'{_encode(head)[:-1]},"notes":{notes_json}}}'

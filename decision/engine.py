@@ -7,10 +7,11 @@ semantics are described in docs/engine.md and docs/knowledge-base.md.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
-NMDAR_CLASS = "nmdar_antagonist"
+from evidence.models import NMDAR_CLASS
 
 LEVELS = ("favourable", "mixed", "unfavourable", "insufficient")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
@@ -286,41 +287,43 @@ class CompiledRelease:
 
     id: int | None
     version: str
-    published_at: str | None
+    published_at: datetime.datetime | None
     vocabulary: Vocabulary
     rules_by_pain_type: dict[str, tuple[CompiledRule, ...]]
     fallback_evidence: dict[str, tuple[tuple[dict, ...], tuple[dict, ...]]]
-    rule_count: int
     library: _EvidenceLibrary
     rules_by_key: dict[str, CompiledRule]
     # Identifies the content (the release's SHA-256): what rendered fragments are cached under.
     content_hash: str = ""
 
-    def expand_stored(self, note: dict) -> dict:
+    def expand_stored(self, note: dict, *, summaries: bool = True) -> dict:
         """A stored note (`Note.as_stored`) as it was answered: `Note.as_dict` of it."""
         if "title" in note:  # written by the engine: its words and citations are stored
             title, text = note["title"], note["text"]
             evidence = [self.library.entry(key, certainty) for key, certainty in note["evidence"]]
-            summaries = [self.library.card(kind, key) for kind, key in note["evidence_summaries"]]
+            cards = [self.library.card(kind, key) for kind, key in note["evidence_summaries"]]
         else:
             rule = self.rules_by_key[note["id"]]
             title, text = rule.title, rule.text
-            evidence = [dict(entry) for entry in rule.evidence]
-            summaries = [dict(summary) for summary in rule.evidence_summaries]
+            evidence, cards = rule.evidence, rule.evidence_summaries
         drug = self.vocabulary.drugs.get(note["drug"]) if note["drug"] else None
-        return {
-            "id": note["id"],
-            "kind": note["kind"],
-            "drug": note["drug"],
-            "drug_name": drug.name if drug else None,
-            "level": note["level"],
-            "severity": note["severity"],
-            "title": title,
-            "text": text,
-            "why": note["why"],
-            "evidence": evidence,
-            "evidence_summaries": summaries,
-        }
+        return Note(
+            id=note["id"],
+            kind=note["kind"],
+            drug=note["drug"],
+            drug_name=drug.name if drug else None,
+            level=note["level"],
+            severity=note["severity"],
+            title=title,
+            text=text,
+            why=tuple(note["why"]),
+            evidence=tuple(evidence),
+            evidence_summaries=tuple(cards),
+        ).as_dict(summaries=summaries)
+
+    @property
+    def rule_count(self) -> int:
+        return len(self.rules_by_key)
 
     @classmethod
     def from_payload(
@@ -352,7 +355,6 @@ class CompiledRelease:
             fallback_evidence={
                 pain_type: library.fallback_for(pain_type) for pain_type in vocabulary.pain_types
             },
-            rule_count=len(rules),
             library=library,
             rules_by_key={rule.key: rule for rule in rules},
             content_hash=content_hash,
@@ -365,14 +367,11 @@ class _EvidenceLibrary:
     def __init__(self, payload: dict):
         self.sources = payload["sources"]
         self.findings = payload["findings"]
-        self.safety = payload["safety"]
-        self.combinations = payload["combinations"]
-        self.conflicts = payload["conflicts"]
         self.records = {
             "finding": self.findings,
-            "safety": self.safety,
-            "combination": self.combinations,
-            "conflict": self.conflicts,
+            "safety": payload["safety"],
+            "combination": payload["combinations"],
+            "conflict": payload["conflicts"],
         }
         self.founding = tuple(
             key for key, source in self.sources.items() if source["founding_review"]
@@ -404,14 +403,14 @@ class _EvidenceLibrary:
                 entries.setdefault(key, self.entry(key, certainty))
 
         sections = (
-            ("findings", self.findings, "finding"),
-            ("safety", self.safety, "safety"),
-            ("combinations", self.combinations, "combination"),
-            ("conflicts", self.conflicts, "conflict"),
+            ("findings", "finding"),
+            ("safety", "safety"),
+            ("combinations", "combination"),
+            ("conflicts", "conflict"),
         )
-        for section, records, kind in sections:
+        for section, kind in sections:
             for key in cites.get(section, ()):
-                record = records.get(key)
+                record = self.records[kind].get(key)
                 if record is None:
                     raise ReleaseError(f"{owner}: cites unknown or unpublished {kind} '{key}'")
                 add_sources(record["sources"], record.get("certainty"))

@@ -14,7 +14,8 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from decision.models import CuratorCase, Expectation, Rule
+from decision.engine import PARTS
+from decision.models import CITATIONS, CONDITION_GROUPS, CuratorCase, Expectation, Rule
 from evidence.models import (
     ClinicalCode,
     Combination,
@@ -57,25 +58,31 @@ def _keys(model):
     return (model, "key")
 
 
-GROUP_MODELS = {
+PART_MODELS = {
     "drugs": Drug,
     "classes": DrugClass,
     "properties": DrugProperty,
     "factors": PatientFactor,
 }
-RULE_MANY = {"when.pain_types": ("pain_types", PainType, "slug")}
-for _group in ("any", "all", "none"):
-    for _part, _model in GROUP_MODELS.items():
-        RULE_MANY[f"when.{_group}.{_part}"] = (f"{_group}_{_part}", _model, "slug")
-RULE_MANY.update(
-    {
-        "cites.findings": ("cited_findings", Finding, "key"),
-        "cites.safety": ("cited_safety", SafetyConcern, "key"),
-        "cites.combinations": ("cited_combinations", Combination, "key"),
-        "cites.conflicts": ("cited_conflicts", Conflict, "key"),
-        "cites.sources": ("cited_sources", Source, "key"),
-    }
-)
+CITED_MODELS = {
+    "findings": Finding,
+    "safety": SafetyConcern,
+    "combinations": Combination,
+    "conflicts": Conflict,
+    "sources": Source,
+}
+RULE_MANY = {
+    "when.pain_types": ("pain_types", PainType, "slug"),
+    **{
+        f"when.{group}.{part}": (f"{group}_{part}", PART_MODELS[part], "slug")
+        for group in CONDITION_GROUPS
+        for part in PARTS
+    },
+    **{
+        f"cites.{section}": (field, CITED_MODELS[section], "key")
+        for section, field in CITATIONS.items()
+    },
+}
 
 VOCABULARY = ("slug", "name", "description")
 SECTIONS = (
@@ -383,10 +390,11 @@ def _load_section(section: Section, records: list, summary: LoadSummary) -> None
     seen = set()
     for index, record in enumerate(records):
         label = _label(section, index, record)
-        natural_key = label.split("] ", 1)[-1]
-        if natural_key in seen:
-            raise KnowledgeBaseError(f"{label}: appears twice in {section.name}")
-        seen.add(natural_key)
+        if isinstance(record, dict):
+            natural_key = tuple(record.get(name) for name in section.key)
+            if natural_key in seen:
+                raise KnowledgeBaseError(f"{label}: appears twice in {section.name}")
+            seen.add(natural_key)
         try:
             outcome = _load_record(section, record, existing, lookups)
         except KnowledgeBaseError as error:

@@ -1,4 +1,4 @@
-"""A small bounded memo for rendered fragments that depend only on an immutable release."""
+"""A small bounded memo for values that depend only on something immutable (a release)."""
 
 import threading
 from collections import OrderedDict
@@ -6,7 +6,7 @@ from collections.abc import Callable, Hashable
 
 
 class BoundedMemo:
-    """Remembers up to `size` values; the oldest goes first. Safe across threads."""
+    """Remembers up to `size` values; the least recently used goes first. Thread-safe."""
 
     def __init__(self, size: int):
         self._size = size
@@ -14,10 +14,10 @@ class BoundedMemo:
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, make: Callable[[], object]):
-        try:
-            return self._values[key]
-        except KeyError:
-            pass
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
         value = make()
         with self._lock:
             self._values[key] = value

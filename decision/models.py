@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from decision.engine import PARTS
 from evidence.models import (
     SLUG_PATTERN,
     Combination,
@@ -63,22 +64,22 @@ def _medicines(label: str, verb: str):
     )
 
 
-# The names of a rule's condition and citation fields, for the admin, the compiler and tests.
+# A rule's condition and citation fields by name, for the admin, the compiler, the knowledge-base
+# file and the tests. Each condition group has one field per part of the engine's PARTS.
+CONDITION_GROUPS = ("any", "all", "none")
 CONDITION_FIELDS = (
     "pain_types",
-    *(
-        f"{group}_{part}"
-        for group in ("any", "all", "none")
-        for part in ("drugs", "classes", "properties", "factors")
-    ),
+    *(f"{group}_{part}" for group in CONDITION_GROUPS for part in PARTS),
 )
-CITATION_FIELDS = (
-    "cited_findings",
-    "cited_safety",
-    "cited_combinations",
-    "cited_conflicts",
-    "cited_sources",
-)
+# The release payload's section for each kind of citation -> the rule's field.
+CITATIONS = {
+    "findings": "cited_findings",
+    "safety": "cited_safety",
+    "combinations": "cited_combinations",
+    "conflicts": "cited_conflicts",
+    "sources": "cited_sources",
+}
+CITATION_FIELDS = tuple(CITATIONS.values())
 
 
 class Rule(CuratedRecord):

@@ -18,11 +18,23 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from decision.cases import CaseResult, CaseSpec, Expect, run_cases
-from decision.engine import CompiledRelease, Inputs, ReleaseError
-from decision.models import Activation, ActivationReason, CuratorCase, Release, Rule
+from decision.engine import PARTS, CompiledRelease, Inputs, ReleaseError
+from decision.memo import BoundedMemo
+from decision.models import (
+    CITATION_FIELDS,
+    CITATIONS,
+    CONDITION_FIELDS,
+    CONDITION_GROUPS,
+    Activation,
+    ActivationReason,
+    CuratorCase,
+    Release,
+    Rule,
+)
 from evidence import selectors
 from evidence.models import Status
 
@@ -30,16 +42,44 @@ PAYLOAD_FORMAT = 1
 CACHE_KEY = "decision:active-release"
 
 
+@dataclass(frozen=True)
+class ReleasePlan:
+    """What publishing now would do, worked out once: the admin previews it, publishing acts."""
+
+    previous: Release | None
+    payload: dict | None = None
+    error: str = ""  # why the published content does not compile, if it does not
+    results: tuple[CaseResult, ...] = ()
+    digest: str = ""
+    changelog: str = ""
+
+    @property
+    def failures(self) -> list[CaseResult]:
+        return [result for result in self.results if not result.passed]
+
+    @property
+    def unchanged(self) -> bool:
+        return self.previous is not None and self.previous.content_hash == self.digest
+
+
 class PublishRefused(Exception):
     """Publishing would give a broken or failing release; nothing was changed."""
 
-    def __init__(self, message: str, failures: list[CaseResult] | None = None):
+    def __init__(self, message: str, plan: ReleasePlan | None = None):
         super().__init__(message)
-        self.failures = failures or []
+        self.plan = plan
+
+    @property
+    def failures(self) -> list[CaseResult]:
+        return self.plan.failures if self.plan else []
 
 
 class NothingChanged(PublishRefused):
     """The published content is identical to the active release."""
+
+
+class AlreadyActive(ValueError):
+    """The release asked to be made active again is the active one."""
 
 
 # --- Compiling published content into a payload ------------------------------------------------
@@ -162,27 +202,11 @@ def _vocabulary_payload() -> dict:
     }
 
 
-RULE_GROUPS = {
-    "any": ("any_drugs", "any_classes", "any_properties", "any_factors"),
-    "all": ("all_drugs", "all_classes", "all_properties", "all_factors"),
-    "none": ("none_drugs", "none_classes", "none_properties", "none_factors"),
-}
-RULE_CITES = {
-    "findings": "cited_findings",
-    "safety": "cited_safety",
-    "combinations": "cited_combinations",
-    "conflicts": "cited_conflicts",
-    "sources": "cited_sources",
-}
-GROUP_PARTS = ("drugs", "classes", "properties", "factors")
-
-
 def _published_rules():
-    slug_fields = ["pain_types", *(field for group in RULE_GROUPS.values() for field in group)]
     return (
         Rule.objects.filter(status=Status.PUBLISHED)
         .select_related("drug")
-        .prefetch_related(*slug_fields, *RULE_CITES.values())
+        .prefetch_related(*CONDITION_FIELDS, *CITATION_FIELDS)
         .order_by("key")
     )
 
@@ -192,7 +216,7 @@ def _rule_payload(rule: Rule) -> dict:
         return sorted(item.slug for item in getattr(rule, field).all())
 
     cites = {}
-    for section, field in RULE_CITES.items():
+    for section, field in CITATIONS.items():
         cited = sorted(getattr(rule, field).all(), key=lambda record: record.key)
         drafts = [record.key for record in cited if record.status != Status.PUBLISHED]
         if drafts:
@@ -210,10 +234,8 @@ def _rule_payload(rule: Rule) -> dict:
         "when": {
             "pain_types": slug_list("pain_types"),
             **{
-                group: {
-                    part: slug_list(field) for part, field in zip(GROUP_PARTS, fields, strict=True)
-                }
-                for group, fields in RULE_GROUPS.items()
+                group: {part: slug_list(f"{group}_{part}") for part in PARTS}
+                for group in CONDITION_GROUPS
             },
         },
         "cites": cites,
@@ -225,11 +247,16 @@ def content_hash(payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def case_specs(published_only: bool = True) -> list[CaseSpec]:
-    cases = CuratorCase.objects.order_by("key").select_related("pain_type")
+def case_specs(cases=None, *, published_only: bool = True) -> list[CaseSpec]:
+    """The curator cases (all, or those of a queryset) as the engine-side specs that run."""
+    cases = CuratorCase.objects.all() if cases is None else cases
     if published_only:
         cases = cases.filter(status=Status.PUBLISHED)
-    cases = cases.prefetch_related("analgesics", "factors", "expectations__drug")
+    cases = (
+        cases.order_by("key")
+        .select_related("pain_type")
+        .prefetch_related("analgesics", "factors", "expectations__drug")
+    )
     return [case_spec(case) for case in cases]
 
 
@@ -265,35 +292,47 @@ def compile_candidate() -> tuple[dict, CompiledRelease]:
 # --- Publishing, rollback, changelog --------------------------------------------------------
 
 
+def plan_release() -> ReleasePlan:
+    """Compile what is published now, run every published curator case, describe the change."""
+    previous = current_release()
+    try:
+        payload, candidate = compile_candidate()
+    except ReleaseError as error:
+        return ReleasePlan(previous=previous, error=str(error))
+    return ReleasePlan(
+        previous=previous,
+        payload=payload,
+        results=tuple(run_cases(candidate, case_specs())),
+        digest=content_hash(payload),
+        changelog=describe_changes(previous.payload if previous else None, payload),
+    )
+
+
 def publish_release(*, user=None, allow_unchanged: bool = False) -> Release:
     """Compile, test and store a new active release in one transaction, or refuse.
 
     Raises `PublishRefused` (and changes nothing) when the content does not compile or a curator
     test case fails, and `NothingChanged` when the content equals the active release's (unless
-    `allow_unchanged`).
+    `allow_unchanged`). Either carries the plan, so a caller can show why without recomputing.
     """
     with transaction.atomic():
-        try:
-            payload, candidate = compile_candidate()
-        except ReleaseError as error:
-            raise PublishRefused(f"The published content does not compile: {error}") from error
-        failures = [result for result in run_cases(candidate, case_specs()) if not result.passed]
-        if failures:
+        plan = plan_release()
+        if plan.error:
+            raise PublishRefused(f"The published content does not compile: {plan.error}", plan)
+        if plan.failures:
             raise PublishRefused(
-                f"{len(failures)} curator test case(s) failed; nothing was published.", failures
+                f"{len(plan.failures)} curator test case(s) failed; nothing was published.", plan
             )
-        digest = content_hash(payload)
-        previous = current_release()
-        if previous and previous.content_hash == digest and not allow_unchanged:
-            raise NothingChanged(f"Nothing changed since release {previous.version}.")
+        if plan.unchanged and not allow_unchanged:
+            raise NothingChanged(f"Nothing changed since release {plan.previous.version}.", plan)
         now = timezone.now()
         release = Release.objects.create(
             version=_next_version(now),
             published_at=now,
             published_by=user,
-            content_hash=digest,
-            changelog=describe_changes(previous.payload if previous else None, payload),
-            payload=payload,
+            content_hash=plan.digest,
+            changelog=plan.changelog,
+            payload=plan.payload,
         )
         Activation.objects.create(
             release=release, activated_by=user, reason=ActivationReason.PUBLISH
@@ -303,8 +342,13 @@ def publish_release(*, user=None, allow_unchanged: bool = False) -> Release:
 
 
 def activate_release(release: Release, *, user=None) -> Activation:
-    """Make an earlier release live again (rollback). The release itself is not touched."""
+    """Make an earlier release live again (rollback). The release itself is not touched.
+
+    Raises `AlreadyActive` rather than record a rollback that changes nothing.
+    """
     with transaction.atomic():
+        if current_release_id() == release.id:
+            raise AlreadyActive(f"Release {release.version} is already active.")
         activation = Activation.objects.create(
             release=release, activated_by=user, reason=ActivationReason.ROLLBACK
         )
@@ -313,8 +357,13 @@ def activate_release(release: Release, *, user=None) -> Activation:
 
 
 def current_release() -> Release | None:
-    activation = Activation.objects.select_related("release").order_by("-id").first()
-    return activation.release if activation else None
+    """The active release: the one most recently activated (published or rolled back to)."""
+    latest = Activation.objects.order_by("-id").values("release_id")[:1]
+    return Release.objects.filter(pk=Subquery(latest)).first()
+
+
+def current_release_id() -> int | None:
+    return Activation.objects.order_by("-id").values_list("release_id", flat=True).first()
 
 
 def _next_version(now) -> str:
@@ -416,8 +465,7 @@ def active_release() -> CompiledRelease | None:
         return _memory.release
 
 
-_BY_ID_LIMIT = 8
-_by_id: dict[int, CompiledRelease] = {}
+_by_id = BoundedMemo(size=8)
 
 
 def compiled_release(release_id: int) -> CompiledRelease:
@@ -429,14 +477,7 @@ def compiled_release(release_id: int) -> CompiledRelease:
     active = _memory.release
     if active is not None and active.id == release_id:
         return active
-    compiled = _by_id.get(release_id)
-    if compiled is None:
-        compiled = compile_release(Release.objects.get(pk=release_id))
-        with _lock:
-            if len(_by_id) >= _BY_ID_LIMIT:
-                _by_id.pop(next(iter(_by_id)))
-            _by_id[release_id] = compiled
-    return compiled
+    return _by_id.get(release_id, lambda: compile_release(Release.objects.get(pk=release_id)))
 
 
 def compile_release(release: Release) -> CompiledRelease:
@@ -444,7 +485,7 @@ def compile_release(release: Release) -> CompiledRelease:
         release.payload,
         id=release.id,
         version=release.version,
-        published_at=release.published_at.isoformat(),
+        published_at=release.published_at,
         content_hash=release.content_hash,
     )
 

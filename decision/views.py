@@ -7,7 +7,6 @@ references, counting); they never change what a note says or which notes appear.
 
 from __future__ import annotations
 
-import datetime
 from urllib.parse import urlencode
 
 from crispy_forms.utils import render_crispy_form
@@ -22,7 +21,7 @@ from django_htmx.http import replace_url
 from django_htmx.middleware import HtmxDetails
 
 from decision import pdf
-from decision.assessments import answer_for, store_assessment, stored_document, stored_notes
+from decision.assessments import answer_for, store_assessment, stored_notes
 from decision.engine import CompiledRelease
 from decision.forms import AssessmentForm
 from decision.memo import BoundedMemo
@@ -159,35 +158,24 @@ def _as_list(value) -> list:
 
 def _stored_context(request: HttpRequest, assessment_id) -> dict:
     stored = get_object_or_404(Assessment, pk=assessment_id)
-    notes = stored_notes(stored)
-    document = stored_document(stored, notes)
-    # A stored assessment names its inputs as its own release did, not as today's does.
-    names = _vocabulary_names(compiled_release(stored.release_id))
+    # A stored assessment reads and names everything as its own release did, not as today's does.
+    release = compiled_release(stored.release_id)
     context = {
-        "document": document,
+        "assessment": stored,
         "state": "answered",
         "printable": True,
         "created_at": stored.created_at,
         # The printed address is the summary's page, for the PDF too: that is what to share.
         "page_url": request.build_absolute_uri(reverse("decision:assessment", args=[stored.id])),
-        "form_query": _query(document["inputs"]),
-        "release_info": {
-            "version": document["knowledge_base"]["release"],
-            "published_at": _parse_time(document["knowledge_base"]["published_at"]),
-        },
+        "form_query": _query(stored.inputs),
+        "release_info": _release_info(release),
     }
-    context.update(_result_context(notes, names, document["inputs"]))
+    context.update(_result_context(stored_notes(stored), _vocabulary_names(release), stored.inputs))
     return context
 
 
 def _release_info(release: CompiledRelease) -> dict:
-    return {"version": release.version, "published_at": _parse_time(release.published_at)}
-
-
-def _parse_time(value) -> datetime.datetime | None:
-    if value is None or isinstance(value, datetime.datetime):
-        return value
-    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return {"version": release.version, "published_at": release.published_at}
 
 
 def _vocabulary_names(release: CompiledRelease) -> dict[str, dict[str, str]]:

@@ -9,7 +9,7 @@ import time_machine
 from django.test import Client
 
 from decision.api import AssessmentOut, VocabularyOut
-from decision.assessments import stored_document
+from decision.assessments import document_json
 from decision.disclaimer import DISCLAIMER
 from decision.engine import LEVEL_RANK, LEVELS, SEVERITIES
 from decision.knowledge_base import DEFAULT_PATH
@@ -214,7 +214,7 @@ def test_it_stores_the_snapshot_it_answered(answered, mini_release):
     stored = Assessment.objects.get(pk=answered["id"])
     assert (stored.release_id, stored.inputs) == (mini_release.id, answered["inputs"])
     assert [note["id"] for note in stored.notes] == [note["id"] for note in answered["notes"]]
-    assert stored_document(stored)["notes"] == answered["notes"]
+    assert json.loads(document_json(stored))["notes"] == answered["notes"]
 
 
 def test_a_warm_post_makes_exactly_one_query(client, mini_release, django_assert_num_queries):

@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from decision.assessments import answer, answer_for, parse_inputs, store_assessment, stored_notes
 from decision.models import Activation, Assessment, Release
 from decision.releases import (
+    AlreadyActive,
     NothingChanged,
     PublishRefused,
     activate_release,
@@ -108,6 +109,12 @@ def test_rollback_makes_an_earlier_release_active_again(
         activate_release(mini_release)
     assert active_release().id == mini_release.id
     assert [a.reason for a in Activation.objects.all()] == ["rollback", "publish", "publish"]
+
+
+def test_making_the_active_release_active_again_is_refused(mini_release):
+    with pytest.raises(AlreadyActive, match=mini_release.version):
+        activate_release(mini_release)
+    assert Activation.objects.count() == 1
 
 
 def test_a_stored_assessment_is_unchanged_after_a_republish(mini_release, mini_kb):
