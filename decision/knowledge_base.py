@@ -49,6 +49,17 @@ class Section:
     foreign_keys: dict[str, tuple[str, type, str]] = field(default_factory=dict)
     many: dict[str, tuple[str, type, str]] = field(default_factory=dict)
 
+    def queryset(self):
+        """Every record, with what export and load read of it fetched up front."""
+        related = [spec[0] for spec in self.many.values()]
+        if self.model is CuratorCase:
+            related.append("expectations__drug")
+        return (
+            self.model.objects.order_by(*self.key)
+            .select_related(*(spec[0] for spec in self.foreign_keys.values()))
+            .prefetch_related(*related)
+        )
+
 
 def _slugs(model):
     return (model, "slug")
@@ -250,19 +261,13 @@ def _get_path(record: dict, path: str):
 def export_data() -> dict:
     data: dict = {"format": FORMAT}
     for section in SECTIONS:
-        related = [name for name, _spec in section.many.items()]
-        queryset = section.model.objects.order_by(*section.key).prefetch_related(
-            *(spec[0] for spec in section.many.values())
-        )
-        queryset = queryset.select_related(*(spec[0] for spec in section.foreign_keys.values()))
         records = []
-        for obj in queryset:
+        for obj in section.queryset():
             record: dict = {name: getattr(obj, name) for name in section.scalars}
             for path, (attr, _model, key_field) in section.foreign_keys.items():
                 target = getattr(obj, attr)
                 _set_path(record, path, getattr(target, key_field) if target else None)
-            for path in related:
-                attr, _model, key_field = section.many[path]
+            for path, (attr, _model, key_field) in section.many.items():
                 values = sorted(getattr(item, key_field) for item in getattr(obj, attr).all())
                 _set_path(record, path, values)
             if section.model is CuratorCase:
@@ -282,7 +287,7 @@ def _expectations(case: CuratorCase) -> list[dict]:
             "level": expectation.level,
             "severity": expectation.severity,
         }
-        for expectation in case.expectations.select_related("drug")
+        for expectation in case.expectations.all()
     ]
     return sorted(rows, key=_expectation_order)
 
@@ -381,10 +386,7 @@ class _Lookups:
 def _load_section(section: Section, records: list, summary: LoadSummary) -> None:
     lookups = _Lookups()
     existing = {
-        tuple(getattr(obj, name) for name in section.key): obj
-        for obj in section.model.objects.prefetch_related(
-            *(spec[0] for spec in section.many.values())
-        )
+        tuple(getattr(obj, name) for name in section.key): obj for obj in section.queryset()
     }
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     seen = set()
