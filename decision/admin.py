@@ -9,13 +9,13 @@ publish a release and roll back from here, through the same functions the rest o
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from decision.cases import run_case, run_cases
+from decision.cases import run_cases
 from decision.engine import ReleaseError
 from decision.models import (
     CITATION_FIELDS,
@@ -29,29 +29,22 @@ from decision.models import (
     Rule,
 )
 from decision.releases import (
+    CHANGELOG_SECTIONS,
+    AlreadyActive,
     NothingChanged,
     PublishRefused,
     activate_release,
-    case_spec,
     case_specs,
     compile_candidate,
-    content_hash,
-    current_release,
-    describe_changes,
+    current_release_id,
+    plan_release,
     publish_release,
 )
 from evidence.admin import ADMIN_CSS, CURATION_FIELDSET, CuratedRecordAdmin, ReviewDueFilter
-from evidence.forms import CuratedRecordForm, can_publish
+from evidence.forms import CuratedRecordForm, can_publish, is_locked
 from evidence.models import Status
 
 SCALED_KINDS = (NoteKind.SUITABILITY, NoteKind.COMBINATION)
-RULE_CITES = (
-    ("cited_findings", "findings"),
-    ("cited_safety", "safety concerns"),
-    ("cited_combinations", "combinations"),
-    ("cited_conflicts", "conflicts"),
-    ("cited_sources", "sources"),
-)
 
 
 def _scale_errors(kind: str, level: str, severity: str) -> dict[str, str]:
@@ -80,6 +73,16 @@ def _scale_errors(kind: str, level: str, severity: str) -> dict[str, str]:
 
 class RuleForm(CuratedRecordForm):
     nmdar_fields = ("drug",)
+    cited_fields = CITATION_FIELDS
+
+    def record_name(self, cleaned) -> str:
+        kind = cleaned.get("kind")
+        return f"{kind} note" if kind else "rule"
+
+    def needs_citation(self, cleaned) -> bool:
+        # A context note is background: it may rest on no single record.
+        kind = cleaned.get("kind")
+        return bool(kind) and kind != NoteKind.CONTEXT
 
     def clean(self):
         cleaned = super().clean()
@@ -97,29 +100,6 @@ class RuleForm(CuratedRecordForm):
                     code="drug_required",
                 ),
             )
-        if cleaned.get("status") == Status.PUBLISHED:
-            cited = [cleaned.get(field) for field, _label in RULE_CITES if field in cleaned]
-            if kind and kind != NoteKind.CONTEXT and not any(cited):
-                self.add_error(
-                    None,
-                    ValidationError(
-                        f"A published {kind} note must cite its evidence: at least one finding, "
-                        "safety concern, combination, conflict or source.",
-                        code="needs_citation",
-                    ),
-                )
-            for field, label in RULE_CITES:
-                drafts = [r for r in cleaned.get(field) or [] if r.status != Status.PUBLISHED]
-                if drafts:
-                    keys = ", ".join(record.key for record in drafts)
-                    self.add_error(
-                        field,
-                        ValidationError(
-                            f"A published rule may cite only published {label}; these are "
-                            f"drafts: {keys}. Publish them first or save the rule as a draft.",
-                            code="draft_citation",
-                        ),
-                    )
         return cleaned
 
 
@@ -155,7 +135,7 @@ class RuleAdmin(CuratedRecordAdmin):
                 "a severity; context notes neither. Describe evidence and risk; never instruct.",
             },
         ),
-        ("Cites", {"fields": [field for field, _label in RULE_CITES]}),
+        ("Cites", {"fields": CITATION_FIELDS}),
         ("Curator notes", {"fields": ("key", "curator_notes")}),
         CURATION_FIELDSET,
     )
@@ -186,6 +166,19 @@ class ExpectationInline(admin.TabularInline):
     fields = ("outcome", "kind", "drug", "note_id", "level", "severity")
     autocomplete_fields = ("drug",)
     extra = 1
+
+    # The expectations of a published case are locked with it (`obj` is the case).
+    def _case_locked(self, request, case) -> bool:
+        return case is not None and is_locked(case.status, request.user)
+
+    def has_add_permission(self, request, obj):
+        return not self._case_locked(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._case_locked(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._case_locked(request, obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(CuratorCase)
@@ -226,19 +219,16 @@ class CuratorCaseAdmin(CuratedRecordAdmin):
         permissions=["view"],
     )
     def run_selected_cases(self, request, queryset):
-        return self._run(request, queryset)
+        # The changelist's queryset counts expectations; the run needs only which cases.
+        return self._run(request, CuratorCase.objects.filter(pk__in=queryset.values("pk")))
 
     def run_all_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
         return self._run(request, CuratorCase.objects.all())
 
-    def _run(self, request, queryset):
-        cases = list(
-            queryset.order_by("key")
-            .select_related("pain_type")
-            .prefetch_related("analgesics", "factors", "expectations__drug")
-        )
+    def _run(self, request, cases):
+        """Run the cases, drafts too, against what is published now."""
         try:
             _payload, candidate = compile_candidate()
         except ReleaseError as error:
@@ -248,15 +238,16 @@ class CuratorCaseAdmin(CuratedRecordAdmin):
                 messages.ERROR,
             )
             return redirect("admin:decision_curatorcase_changelist")
-        results = [run_case(candidate, case_spec(case)) for case in cases]
+        results = run_cases(candidate, case_specs(cases, published_only=False))
+        passed = sum(result.passed for result in results)
         context = {
             **self.admin_site.each_context(request),
             "title": "Curator test case results",
             "opts": self.model._meta,
             "results": results,
-            "passed": sum(result.passed for result in results),
-            "failed": sum(not result.passed for result in results),
-            "drafts": {case.key for case in cases if case.status != Status.PUBLISHED},
+            "passed": passed,
+            "failed": len(results) - passed,
+            "drafts": sorted(cases.exclude(status=Status.PUBLISHED).values_list("key", flat=True)),
             "media": self.media,
         }
         return TemplateResponse(request, "admin/decision/curatorcase/run_results.html", context)
@@ -279,10 +270,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def _latest_activation():
-    return Activation.objects.order_by("-id").values("release_id")[:1]
-
-
 @admin.register(Release)
 class ReleaseAdmin(ReadOnlyAdmin):
     change_list_template = "admin/decision/release/change_list.html"
@@ -303,9 +290,7 @@ class ReleaseAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        is_active = ExpressionWrapper(
-            Q(pk=Subquery(_latest_activation())), output_field=BooleanField()
-        )
+        is_active = ExpressionWrapper(Q(pk=current_release_id()), output_field=BooleanField())
         return super().get_queryset(request).defer("payload").annotate(is_active=is_active)
 
     @admin.display(description="Hash", ordering="content_hash")
@@ -322,8 +307,10 @@ class ReleaseAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Contents")
     def contents(self, obj):
-        sections = ("rules", "findings", "safety", "combinations", "conflicts", "sources")
-        return ", ".join(f"{len(obj.payload.get(name, []))} {name}" for name in sections)
+        return ", ".join(
+            f"{len(obj.payload.get(section, ()))} {label.lower()}"
+            for section, label in CHANGELOG_SECTIONS
+        )
 
     @admin.display(description="Activations")
     def activation_history(self, obj):
@@ -346,12 +333,7 @@ class ReleaseAdmin(ReadOnlyAdmin):
         return super().changelist_view(request, context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        current = current_release()
-        context = {
-            "can_publish": can_publish(request.user),
-            "is_active": current is not None and str(current.pk) == str(object_id),
-            **(extra_context or {}),
-        }
+        context = {"can_publish": can_publish(request.user), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, context)
 
     def get_urls(self):
@@ -378,7 +360,10 @@ class ReleaseAdmin(ReadOnlyAdmin):
         }
 
     def publish_view(self, request):
-        """GET: what publishing would change. POST: publish, or show why it was refused."""
+        """GET: what publishing would do. POST: publish, or show why it was refused.
+
+        Either way the release is planned once: a refusal carries the plan it was refused on.
+        """
         if not can_publish(request.user):
             raise PermissionDenied
         context = self._context(request, "Publish a new release")
@@ -386,10 +371,10 @@ class ReleaseAdmin(ReadOnlyAdmin):
             try:
                 release = publish_release(user=request.user)
             except PublishRefused as refusal:
+                plan = refusal.plan
                 context |= {
                     "refusal": str(refusal),
                     "nothing_changed": isinstance(refusal, NothingChanged),
-                    "failures": refusal.failures,
                 }
             else:
                 self.message_user(
@@ -398,37 +383,23 @@ class ReleaseAdmin(ReadOnlyAdmin):
                     messages.SUCCESS,
                 )
                 return redirect("admin:decision_release_change", release.pk)
-        context |= self._preview()
+        else:
+            plan = plan_release()
+        context["plan"] = plan
         return TemplateResponse(request, "admin/decision/release/publish.html", context)
-
-    def _preview(self) -> dict:
-        current = current_release()
-        try:
-            payload, candidate = compile_candidate()
-        except ReleaseError as error:
-            return {"current": current, "compile_error": str(error)}
-        results = run_cases(candidate, case_specs())
-        return {
-            "current": current,
-            "changes": describe_changes(current.payload if current else None, payload),
-            "unchanged": current is not None and current.content_hash == content_hash(payload),
-            "case_count": len(results),
-            "preview_failures": [result for result in results if not result.passed],
-        }
 
     def activate_view(self, request, object_id: int):
         """Make an earlier release live again (rollback)."""
         if not can_publish(request.user):
             raise PermissionDenied
-        release = get_object_or_404(Release.objects.defer("payload"), pk=object_id)
-        current = current_release()
+        releases = self.get_queryset(request)
+        release = get_object_or_404(releases, pk=object_id)
         if request.method == "POST":
-            if current is not None and current.pk == release.pk:
-                self.message_user(
-                    request, f"Release {release.version} is already active.", messages.INFO
-                )
-            else:
+            try:
                 activate_release(release, user=request.user)
+            except AlreadyActive as error:
+                self.message_user(request, str(error), messages.INFO)
+            else:
                 self.message_user(
                     request,
                     f"Release {release.version} is active again; new assessments use it.",
@@ -438,7 +409,7 @@ class ReleaseAdmin(ReadOnlyAdmin):
         context = self._context(request, f"Make release {release.version} active again")
         context |= {
             "release": release,
-            "current": current,
+            "current": releases.filter(is_active=True).first(),
             "change_url": reverse("admin:decision_release_change", args=[release.pk]),
         }
         return TemplateResponse(request, "admin/decision/release/activate.html", context)

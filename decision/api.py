@@ -20,11 +20,10 @@ import uuid
 from typing import Literal
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path, reverse
 from django.views.decorators.http import require_GET
 from ninja import NinjaAPI, P, PathEx, Schema
-from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict, Field
 
 from decision.assessments import (
@@ -213,14 +212,11 @@ _not_found.csrf_exempt = True
 
 
 def _json_errors(view):
-    """Turn the plain-text 405 of ninja (and Django's `require_GET`) and a raised 404 into JSON."""
+    """Turn the plain-text 405 of ninja (and Django's `require_GET`) into JSON."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            response = view(request, *args, **kwargs)
-        except Http404:
-            return _not_found(request)
+        response = view(request, *args, **kwargs)
         if response.status_code == 405 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
@@ -238,12 +234,18 @@ class JsonErrorsAPI(NinjaAPI):
     @property
     def urls(self):
         patterns, app_name, namespace = super().urls
+        # Ninja's root pattern "" stays for `reverse`, but its view only raises Http404 (for
+        # Django's HTML page): the root answers the JSON 404 itself.
         wrapped = [
-            URLPattern(p.pattern, _json_errors(p.callback), p.default_args, p.name)
+            URLPattern(
+                p.pattern,
+                _not_found if p.name == "api-root" else _json_errors(p.callback),
+                p.default_args,
+                p.name,
+            )
             for p in patterns
         ]
-        # After ninja's own patterns (its root pattern "" stays for `reverse`): anything else
-        # under the API is a JSON 404, not the site's HTML page.
+        # After ninja's own patterns: anything else under the API is a JSON 404 as well.
         wrapped.append(re_path(r"^[\s\S]+$", _not_found, name="not-found"))
         return wrapped, app_name, namespace
 
@@ -265,22 +267,6 @@ api = JsonErrorsAPI(
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, error: ApiError) -> HttpResponse:
     return _error_response(error.status, error.errors, error.headers)
-
-
-@api.exception_handler(Http404)
-def _http_404(request: HttpRequest, error: Http404) -> HttpResponse:
-    return _not_found(request)
-
-
-@api.exception_handler(NinjaValidationError)
-def _validation_error(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
-    # Ninja parses only path parameters here (all strings); this keeps the contract's 400 if
-    # that ever changes.
-    errors: dict[str, list[str]] = {}
-    for item in error.errors:
-        field = str(item.get("loc", ["body"])[-1])
-        errors.setdefault(field, []).append(str(item.get("msg", "Invalid value.")))
-    return _error_response(400, errors)
 
 
 # --- Reading the request ------------------------------------------------------------------
@@ -447,6 +433,8 @@ def read_assessment(
     assessment_id: PathEx[str, P(description="The assessment's id (a UUID).")],
 ):
     """The assessment exactly as it was answered: later releases do not change it."""
+    # The id is declared a string, which any path segment is, so ninja never refuses it (with
+    # its own 422): a malformed id is checked here and is the contract's 404.
     not_found = ApiError(404, {"id": ["No assessment with this id."]})
     try:
         pk = uuid.UUID(assessment_id)

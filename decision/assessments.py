@@ -1,7 +1,8 @@
 """One assessment, from raw inputs to a stored snapshot and its JSON document.
 
-The form, the JSON API and the CDS Hooks service all go through `parse_inputs` and
-`assessment_document`, so the same question gets the same answer and the same shape everywhere.
+The form and the JSON API both go through `parse_inputs`, `answer_for` and `store_assessment`,
+and every JSON answer is written by `document_json`, so the same question gets the same answer
+and the same shape everywhere.
 """
 
 from __future__ import annotations
@@ -73,11 +74,6 @@ def parse_inputs(release: CompiledRelease, pain_type, analgesics=None, factors=N
 
 def _shorten(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else f"{value[:limit]}…"
-
-
-def answer(release: CompiledRelease, inputs: Inputs) -> list[dict]:
-    """The notes as dicts, with the summaries the evidence panels show."""
-    return [note.as_dict() for note in evaluate(release, inputs)]
 
 
 @dataclass(frozen=True)

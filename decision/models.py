@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from decision.engine import PARTS
 from evidence.models import (
+    NMDAR_ONLY,
     SLUG_PATTERN,
     Combination,
     Conflict,
@@ -128,6 +129,7 @@ class Rule(CuratedRecord):
         blank=True,
         on_delete=models.PROTECT,
         related_name="rules",
+        limit_choices_to=NMDAR_ONLY,
         verbose_name="NMDAR antagonist",
         help_text="The NMDAR antagonist the note is about. Empty only for context notes.",
     )
@@ -306,7 +308,12 @@ class Expectation(models.Model):
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.PRESENT)
     kind = models.CharField(max_length=16, choices=NoteKind.choices)
     drug = models.ForeignKey(
-        Drug, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Drug,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=NMDAR_ONLY,
     )
     note_id = models.CharField(max_length=80, blank=True, help_text="A rule key, if it matters.")
     level = models.CharField(max_length=16, choices=Level.choices, blank=True)

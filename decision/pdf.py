@@ -33,18 +33,10 @@ def render_pdf(template: str, context: dict, *, request: HttpRequest | None = No
     return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=[_stylesheet()])
 
 
-def _stylesheet() -> CSS:
-    return _parsed_stylesheet(_stylesheet_path())
-
-
 @cache
-def _parsed_stylesheet(path: str) -> CSS:
-    # Parsed once per process; the file only changes with a deploy.
+def _stylesheet() -> CSS:
+    # Found and parsed once per process; the file only changes with a deploy.
+    path = finders.find(STYLESHEET)
+    if path is None:  # collected only (no source tree): read it from STATIC_ROOT
+        path = str(Path(settings.STATIC_ROOT) / STYLESHEET)
     return CSS(filename=path, url_fetcher=_NoFetching())
-
-
-def _stylesheet_path() -> str:
-    found = finders.find(STYLESHEET)
-    if found is None:  # collected only (no source tree): read it from STATIC_ROOT
-        found = str(Path(settings.STATIC_ROOT) / STYLESHEET)
-    return found

@@ -21,16 +21,13 @@ from django_htmx.http import replace_url
 from django_htmx.middleware import HtmxDetails
 
 from decision import pdf
-from decision.assessments import answer_for, store_assessment, stored_notes
-from decision.engine import CompiledRelease
+from decision.assessments import INPUT_FIELDS, answer_for, store_assessment, stored_notes
+from decision.engine import CompiledRelease, Inputs, Vocabulary
 from decision.forms import AssessmentForm
 from decision.memo import BoundedMemo
 from decision.models import Assessment, Level
 from decision.releases import active_release, compiled_release
 from evidence.models import Certainty, Direction, Severity, StudyType
-
-FIELDS = ("pain_type", "analgesics", "factors")
-
 
 _blank_forms = BoundedMemo(size=4)
 
@@ -43,35 +40,18 @@ class HtmxHttpRequest(HttpRequest):
 def assess(request: HtmxHttpRequest) -> HttpResponse:
     """The form; answered in place (htmx POST) or by a plain GET with the query string."""
     template = "decision/assess.html#result" if request.htmx else "decision/assess.html"
-    release = active_release()
-    if release is None:
-        response = render(request, template, {"state": "unavailable"}, status=503)
-        return _vary(response)
     data = request.POST if request.method == "POST" else request.GET
-    form = AssessmentForm(release, data if _has_inputs(data) else None)
-    context = {
-        "form": form,
-        "release_info": _release_info(release),
-        "release_key": release.content_hash,
-    }
-    status = 200
-    if not form.is_bound:
-        context["state"] = "empty"
-        if not request.htmx:
-            # The blank form is the same for everyone until the next release: render it once.
-            context["form_html"] = _blank_forms.get(
-                release.content_hash, lambda: render_crispy_form(form)
-            )
-    elif form.is_valid():
-        inputs = form.inputs.as_dict()
-        notes = answer_for(release, form.inputs).notes
-        context.update(state="answered", inputs=inputs, counts=_counts(notes))
-        context["notes_html"] = _live_notes_html(release, notes, inputs)
-    elif form.awaits_pain_type():
-        context["state"] = "awaiting"
-    else:
-        context["state"] = "invalid"
-        status = 400
+    form, context, status = _read_form(data if _has_inputs(data) else None)
+    if form is None:
+        return _vary(render(request, template, context, status=status))
+    if context["state"] == "empty" and not request.htmx:
+        # The blank form is the same for everyone until the next release: render it once.
+        context["form_html"] = _blank_forms.get(
+            form.release.content_hash, lambda: render_crispy_form(form)
+        )
+    elif context["state"] == "answered":
+        notes_html, counts = _live_notes(form.release, form.inputs)
+        context.update(inputs=form.inputs, notes_html=notes_html, counts=counts)
     response = render(request, template, context, status=status)
     if request.htmx:
         # The address bar follows the inputs, so a state can be bookmarked or reloaded.
@@ -81,16 +61,15 @@ def assess(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_POST
 def save_assessment(request: HtmxHttpRequest) -> HttpResponse:
-    """Store what the form answers now, then show it as a printable summary (303)."""
-    release = active_release()
-    if release is None:
-        return render(request, "decision/assess.html", {"state": "unavailable"}, status=503)
-    form = AssessmentForm(release, request.POST)
-    if not form.is_valid():
-        context = {"form": form, "release_info": _release_info(release)}
-        context["state"] = "awaiting" if form.awaits_pain_type() else "invalid"
-        return render(request, "decision/assess.html", context, status=400)
-    stored = store_assessment(release, form.inputs, answer_for(release, form.inputs))
+    """Store what the form answers now, then show it as a printable summary (303).
+
+    Inputs the form would not answer store nothing and get the form's own page and status.
+    """
+    form, context, status = _read_form(request.POST)
+    if context["state"] != "answered":
+        return render(request, "decision/assess.html", context, status=status)
+    release, inputs = form.release, form.inputs
+    stored = store_assessment(release, inputs, answer_for(release, inputs))
     return HttpResponseRedirect(reverse("decision:assessment", args=[stored.id]), status=303)
 
 
@@ -125,6 +104,30 @@ def assessment_pdf(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
 # --- Helpers ---------------------------------------------------------------------------------
 
 
+def _read_form(data) -> tuple[AssessmentForm | None, dict, int]:
+    """The form on `data` under the active release, with the state it puts the page in and the
+    status that state answers: what `assess` and `save_assessment` both start from.
+
+    "unavailable" 503 (no release is published, so no form: None); "empty" 200 (nothing sent);
+    "awaiting" 200 (no pain type chosen yet: a prompt to choose one, not an error);
+    "invalid" 400; "answered" 200 (`form.inputs` is the question).
+    """
+    release = active_release()
+    if release is None:
+        return None, {"state": "unavailable"}, 503
+    form = AssessmentForm(release, data)
+    if not form.is_bound:
+        state = "empty"
+    elif form.is_valid():
+        state = "answered"
+    elif form.awaits_pain_type():
+        state = "awaiting"
+    else:
+        state = "invalid"
+    context = {"form": form, "release_info": _release_info(release), "state": state}
+    return form, context, 400 if state == "invalid" else 200
+
+
 def _vary(response: HttpResponse) -> HttpResponse:
     # The same URL answers with a page or a fragment: caches must tell them apart.
     patch_vary_headers(response, ("HX-Request",))
@@ -132,14 +135,14 @@ def _vary(response: HttpResponse) -> HttpResponse:
 
 
 def _has_inputs(data) -> bool:
-    return any(field in data for field in FIELDS)
+    return any(field in data for field in INPUT_FIELDS)
 
 
 def _form_url(form: AssessmentForm, data) -> str:
     if form.is_bound and form.is_valid():
         values = form.inputs.as_dict()
     else:
-        values = {field: data.getlist(field) for field in FIELDS if field in data}
+        values = {field: data.getlist(field) for field in INPUT_FIELDS if field in data}
     query = _query(values)
     base = reverse("decision:assess")
     return f"{base}?{query}" if query else base
@@ -147,7 +150,9 @@ def _form_url(form: AssessmentForm, data) -> str:
 
 def _query(values: dict) -> str:
     """A query string that reads like an API request: pain_type=…&analgesics=…&factors=…"""
-    return urlencode([(field, value) for field in FIELDS for value in _as_list(values.get(field))])
+    return urlencode(
+        [(field, value) for field in INPUT_FIELDS for value in _as_list(values.get(field))]
+    )
 
 
 def _as_list(value) -> list:
@@ -162,7 +167,6 @@ def _stored_context(request: HttpRequest, assessment_id) -> dict:
     release = compiled_release(stored.release_id)
     context = {
         "assessment": stored,
-        "state": "answered",
         "printable": True,
         "created_at": stored.created_at,
         # The printed address is the summary's page, for the PDF too: that is what to share.
@@ -170,7 +174,8 @@ def _stored_context(request: HttpRequest, assessment_id) -> dict:
         "form_query": _query(stored.inputs),
         "release_info": _release_info(release),
     }
-    context.update(_result_context(stored_notes(stored), _vocabulary_names(release), stored.inputs))
+    notes = stored_notes(stored)
+    context.update(_result_context(notes, release.vocabulary, stored.inputs, printable=True))
     return context
 
 
@@ -178,82 +183,44 @@ def _release_info(release: CompiledRelease) -> dict:
     return {"version": release.version, "published_at": release.published_at}
 
 
-def _vocabulary_names(release: CompiledRelease) -> dict[str, dict[str, str]]:
-    vocabulary = release.vocabulary
-    return {
-        section: {slug: term.name for slug, term in getattr(vocabulary, section).items()}
-        for section in ("pain_types", "drugs", "patient_factors")
-    }
+# The same question under the same release renders the same notes: rendered once, the HTML and
+# its counts are reused while they are among the most recent (about 150 kB each, so a process
+# keeps ~20 MB).
+_live_notes_memo = BoundedMemo(size=128)
 
 
-LABELS = {
-    "level": dict(Level.choices),
-    "severity": dict(Severity.choices),
-    "certainty": dict(Certainty.choices),
-    "direction": dict(Direction.choices),
-    "study_type": dict(StudyType.choices),
-}
+def _live_notes(release: CompiledRelease, inputs: Inputs) -> tuple[str, dict]:
+    """The live result's notes as HTML, and their counts (for the announcement)."""
+
+    def render_notes() -> tuple[str, dict]:
+        notes = [note.as_dict() for note in answer_for(release, inputs).notes]
+        context = _result_context(notes, release.vocabulary, inputs.as_dict())
+        return render_to_string("decision/_notes.html", context), context["counts"]
+
+    return _live_notes_memo.get((release.content_hash, inputs), render_notes)
 
 
-def _labelled(record: dict) -> dict:
-    """The record with a display label beside each coded value (`level` -> `level_label`)."""
-    labels = {
-        f"{field}_label": names.get(record.get(field), record.get(field) or "")
-        for field, names in LABELS.items()
-    }
-    return {**record, **labels}
-
-
-def _counts(notes) -> dict:
-    """How many notes of each kind: the summary line and the screen-reader announcement."""
-    cautions = [note for note in notes if note.kind == "caution"]
-    return {
-        "notes": len(notes),
-        "drugs": len({note.drug for note in notes if note.drug}),
-        "high": sum(1 for note in cautions if note.severity == "high"),
-        "other_cautions": sum(1 for note in cautions if note.severity != "high"),
-        "combinations": sum(1 for note in notes if note.kind == "combination"),
-        "context": sum(1 for note in notes if note.drug is None),
-    }
-
-
-# The same answer under the same release renders the same notes: each is rendered once and
-# reused while it is among the most recent (about 150 kB each, so a process keeps ~20 MB).
-_live_answers = BoundedMemo(size=128)
-
-
-def _live_notes_html(release: CompiledRelease, notes, inputs: dict) -> str:
-    key = (release.content_hash, tuple((note.id, note.why) for note in notes), str(inputs))
-
-    def render_notes() -> str:
-        context = _result_context(
-            [note.as_dict() for note in notes], _vocabulary_names(release), inputs
-        )
-        context["release_key"] = release.content_hash
-        return render_to_string("decision/_notes.html", context)
-
-    return _live_answers.get(key, render_notes)
-
-
-def _result_context(notes: list[dict], names: dict, inputs: dict) -> dict:
+def _result_context(
+    notes: list[dict], vocabulary: Vocabulary, inputs: dict, *, printable: bool = False
+) -> dict:
     """The engine's notes arranged for display: one card per NMDAR antagonist, context apart.
 
     Cards come in the order their drug first appears among the notes, which the engine sorts
     high-severity cautions first; inside a card the cautions keep the engine's order (high
-    first), then the suitability note, then combinations. References are numbered in the order
-    they are first cited on the page, so print and PDF can carry one numbered reference list.
+    first), then the suitability note, then combinations. On a `printable` page references are
+    numbered in the order they are first cited, so print and PDF carry one numbered list.
     """
     cards: dict[str, dict] = {}
     context_notes: list[dict] = []
     for note in notes:
-        if note.get("drug") is None:
+        if note["drug"] is None:
             context_notes.append(note)
             continue
         card = cards.setdefault(
             note["drug"],
             {
                 "drug": note["drug"],
-                "name": note.get("drug_name") or names["drugs"].get(note["drug"], note["drug"]),
+                "name": note["drug_name"],
                 "suitability": None,
                 "cautions": [],
                 "combinations": [],
@@ -271,52 +238,78 @@ def _result_context(notes: list[dict], names: dict, inputs: dict) -> dict:
 
     references: dict[str, dict] = {}
 
-    def numbered(note: dict) -> dict:
-        evidence = []
-        for entry in note.get("evidence", []):
-            reference = references.setdefault(
-                entry["key"], {**_labelled(entry), "number": len(references) + 1}
-            )
-            evidence.append({**_labelled(entry), "number": reference["number"]})
-        summaries = [_labelled(summary) for summary in note.get("evidence_summaries", [])]
-        return {
+    def arranged(note: dict) -> dict:
+        evidence = [_labelled(entry) for entry in note["evidence"]]
+        summaries = [_labelled(summary) for summary in note["evidence_summaries"]]
+        shown = {
             **_labelled(note),
             "evidence": evidence,
-            # On paper a note cites "[2] [5] [9]": reference numbers in ascending order.
-            "reference_numbers": sorted({entry["number"] for entry in evidence}),
             "evidence_summaries": summaries,
             "certainties": list(
-                dict.fromkeys(s["certainty_label"] for s in summaries if s["certainty_label"])
+                dict.fromkeys(s["certainty_label"] for s in summaries if "certainty_label" in s)
             ),
         }
+        if printable:
+            for entry in evidence:
+                if entry["key"] not in references:
+                    references[entry["key"]] = {**entry, "number": len(references) + 1}
+                entry["number"] = references[entry["key"]]["number"]
+            # On paper a note cites "[2] [5] [9]": reference numbers in ascending order.
+            shown["reference_numbers"] = sorted({entry["number"] for entry in evidence})
+        return shown
 
     for card in cards.values():
-        card["cautions"] = [numbered(note) for note in card["cautions"]]
+        card["cautions"] = [arranged(note) for note in card["cautions"]]
         if card["suitability"] is not None:
-            card["suitability"] = numbered(card["suitability"])
-        card["combinations"] = [numbered(note) for note in card["combinations"]]
-        card["others"] = [numbered(note) for note in card["others"]]
+            card["suitability"] = arranged(card["suitability"])
+        card["combinations"] = [arranged(note) for note in card["combinations"]]
+        card["others"] = [arranged(note) for note in card["others"]]
         card["high_cautions"] = sum(1 for note in card["cautions"] if note["severity"] == "high")
-    context_notes = [numbered(note) for note in context_notes]
+    context = {
+        "cards": list(cards.values()),
+        "context_notes": [arranged(note) for note in context_notes],
+        "counts": _counts(notes),
+        "input_names": _input_names(vocabulary, inputs),
+    }
+    if printable:
+        context["references"] = list(references.values())
+    return context
 
+
+LABELS = {
+    "level": dict(Level.choices),
+    "severity": dict(Severity.choices),
+    "certainty": dict(Certainty.choices),
+    "direction": dict(Direction.choices),
+    "study_type": dict(StudyType.choices),
+}
+
+
+def _labelled(record: dict) -> dict:
+    """The record with a display label beside each coded value it has (`level` -> `level_label`)."""
+    labels = {
+        f"{field}_label": names.get(record[field], record[field])
+        for field, names in LABELS.items()
+        if record.get(field)
+    }
+    return {**record, **labels}
+
+
+def _counts(notes: list[dict]) -> dict:
+    """How many notes of each kind: the summary line and the screen-reader announcement."""
     cautions = [note for note in notes if note["kind"] == "caution"]
     return {
-        "notes": notes,
-        "cards": list(cards.values()),
-        "context_notes": context_notes,
-        "references": list(references.values()),
-        "counts": {
-            "notes": len(notes),
-            "drugs": len(cards),
-            "high": sum(1 for note in cautions if note["severity"] == "high"),
-            "other_cautions": sum(1 for note in cautions if note["severity"] != "high"),
-            "combinations": sum(1 for note in notes if note["kind"] == "combination"),
-            "context": len(context_notes),
-        },
-        "input_names": {
-            "pain_type": names["pain_types"].get(inputs["pain_type"], inputs["pain_type"]),
-            "analgesics": [names["drugs"].get(slug, slug) for slug in inputs["analgesics"]],
-            "factors": [names["patient_factors"].get(slug, slug) for slug in inputs["factors"]],
-        },
-        "inputs": inputs,
+        "drugs": len({note["drug"] for note in notes if note["drug"]}),
+        "high": sum(1 for note in cautions if note["severity"] == "high"),
+        "other_cautions": sum(1 for note in cautions if note["severity"] != "high"),
+        "combinations": sum(1 for note in notes if note["kind"] == "combination"),
+    }
+
+
+def _input_names(vocabulary: Vocabulary, inputs: dict) -> dict:
+    """The inputs in words, as the release that answered them names them."""
+    return {
+        "pain_type": vocabulary.pain_types[inputs["pain_type"]].name,
+        "analgesics": [vocabulary.drugs[slug].name for slug in inputs["analgesics"]],
+        "factors": [vocabulary.patient_factors[slug].name for slug in inputs["factors"]],
     }

@@ -1,14 +1,14 @@
 """The curators' workplace for the evidence: vocabulary, codes, sources and curated records.
 
 Every curated model keeps a history (django-simple-history, with revert), records who changed it,
-shows when its review is due, and checks in its form what the database would otherwise refuse
-with an error page (see evidence/forms.py). Sources also take a reference file import.
+shows when its review is due, is read-only for curators once published, and checks in its form
+what the database would otherwise refuse with an error page (see evidence/forms.py). Sources
+also take a reference file import.
 """
 
 from datetime import timedelta
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.template.response import TemplateResponse
@@ -19,7 +19,6 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from evidence import forms
 from evidence.models import (
-    NMDAR_CLASS,
     ClinicalCode,
     Combination,
     Conflict,
@@ -31,7 +30,6 @@ from evidence.models import (
     PatientFactor,
     SafetyConcern,
     Source,
-    Status,
 )
 from evidence.references import ReferenceImportError, import_references
 
@@ -44,31 +42,24 @@ CURATION_FIELDSET = (
         "record shows up as overdue when it is due.",
     },
 )
-# Autocomplete lookups for these (app, model, field) offer only NMDA-receptor antagonists.
-NMDAR_ONLY_LOOKUPS = {
-    ("evidence", "finding", "drug"),
-    ("evidence", "safetyconcern", "drug"),
-    ("evidence", "combination", "nmdar_drug"),
-    ("decision", "rule", "drug"),
-    ("decision", "expectation", "drug"),
-}
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
     title = "review due"
     parameter_name = "review"
+    OVERDUE = "overdue"
 
     def lookups(self, request, model_admin):
         return [
-            ("overdue", "Overdue"),
+            (self.OVERDUE, "Overdue"),
             ("soon", "Due in the next 30 days"),
             ("none", "No review date"),
         ]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
-        if self.value() == "overdue":
-            return queryset.filter(review_due__lt=today)
+        if self.value() == self.OVERDUE:
+            return queryset.overdue()
         if self.value() == "soon":
             return queryset.filter(review_due__gte=today, review_due__lte=today + timedelta(30))
         if self.value() == "none":
@@ -96,25 +87,26 @@ class CuratedRecordAdmin(SimpleHistoryAdmin):
         obj.changed_by = request.user
         super().save_model(request, obj, form, change)
 
+    # A published record is locked for a curator: Django then shows it read-only, without the
+    # save and delete buttons, and refuses a change or delete that is posted anyway.
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and forms.is_locked(obj.status, request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
-        if (
-            obj is not None
-            and obj.status == Status.PUBLISHED
-            and not forms.can_publish(request.user)
-        ):
+        if obj is not None and forms.is_locked(obj.status, request.user):
             return False
         return super().has_delete_permission(request, obj)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET" and not forms.can_publish(request.user):
-            obj = self.get_object(request, unquote(object_id))
-            if obj is not None and obj.status == Status.PUBLISHED:
-                self.message_user(
-                    request,
-                    "This record is published: only a reviewer can change it.",
-                    messages.WARNING,
-                )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and forms.is_locked(obj.status, request.user):
+            self.message_user(
+                request,
+                "This record is published: only a reviewer can change it.",
+                messages.WARNING,
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="Review due", ordering="review_due")
     def review(self, obj):
@@ -131,7 +123,9 @@ class CuratedRecordAdmin(SimpleHistoryAdmin):
 # --- Vocabulary -----------------------------------------------------------------------------
 
 
-def _code_inline(relation, term_field: str):
+def _code_inline(relation):
+    """The clinical codes of a term, edited on the term's page (`relation`: ClinicalCode.drugs)."""
+
     class CodeInline(admin.TabularInline):
         model = relation.through
         fields = ("clinicalcode",)
@@ -140,12 +134,12 @@ def _code_inline(relation, term_field: str):
         verbose_name = "clinical code"
         verbose_name_plural = "clinical codes"
 
-    CodeInline.__name__ = f"{term_field.capitalize()}CodeInline"
+    CodeInline.__name__ = f"{relation.field.related_model.__name__}CodeInline"
     return CodeInline
 
 
 class VocabularyAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "slug", "code_list")
+    list_display = ("name", "slug")
     search_fields = ("slug", "name")
     ordering = ("name",)
 
@@ -156,44 +150,47 @@ class VocabularyAdmin(SimpleHistoryAdmin):
         # The slug is what the form, the API and the rules speak: never renamed once stored.
         return ("slug",) if obj is not None else ()
 
-    @admin.display(description="Clinical codes")
-    def code_list(self, obj):
-        codes = getattr(obj, "codes", None)
-        if codes is None:
-            return "-"
-        return ", ".join(f"{code.get_system_display()} {code.code}" for code in codes.all()) or "-"
+
+class CodedVocabularyAdmin(VocabularyAdmin):
+    """Terms that clinical codes name: pain types, patient factors and drugs."""
+
+    list_display = ("name", "slug", "code_list")
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset.prefetch_related("codes") if hasattr(self.model, "codes") else queryset
+        return super().get_queryset(request).prefetch_related("codes")
+
+    @admin.display(description="Clinical codes")
+    def code_list(self, obj):
+        codes = obj.codes.all()
+        return ", ".join(f"{code.get_system_display()} {code.code}" for code in codes) or "-"
 
 
 @admin.register(PainType)
-class PainTypeAdmin(VocabularyAdmin):
-    inlines = [_code_inline(ClinicalCode.pain_types, "paintype")]
+class PainTypeAdmin(CodedVocabularyAdmin):
+    inlines = [_code_inline(ClinicalCode.pain_types)]
 
 
 @admin.register(PatientFactor)
-class PatientFactorAdmin(VocabularyAdmin):
-    inlines = [_code_inline(ClinicalCode.factors, "patientfactor")]
+class PatientFactorAdmin(CodedVocabularyAdmin):
+    inlines = [_code_inline(ClinicalCode.factors)]
 
 
 @admin.register(DrugClass)
 class DrugClassAdmin(VocabularyAdmin):
-    list_display = ("name", "slug")
+    pass
 
 
 @admin.register(DrugProperty)
 class DrugPropertyAdmin(VocabularyAdmin):
-    list_display = ("name", "slug")
+    pass
 
 
 @admin.register(Drug)
-class DrugAdmin(VocabularyAdmin):
+class DrugAdmin(CodedVocabularyAdmin):
     list_display = ("name", "slug", "class_list", "nmdar", "code_list")
     list_filter = ("classes", "properties")
     autocomplete_fields = ("classes", "properties")
-    inlines = [_code_inline(ClinicalCode.drugs, "drug")]
+    inlines = [_code_inline(ClinicalCode.drugs)]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("classes")
@@ -205,14 +202,6 @@ class DrugAdmin(VocabularyAdmin):
     @admin.display(description="NMDAR antagonist", boolean=True)
     def nmdar(self, obj):
         return obj.is_nmdar_antagonist
-
-    def get_search_results(self, request, queryset, search_term):
-        queryset, distinct = super().get_search_results(request, queryset, search_term)
-        lookup = tuple(request.GET.get(name) for name in ("app_label", "model_name", "field_name"))
-        match = request.resolver_match
-        if match and match.url_name == "autocomplete" and lookup in NMDAR_ONLY_LOOKUPS:
-            queryset = queryset.filter(classes__slug=NMDAR_CLASS)
-        return queryset, distinct
 
 
 @admin.register(ClinicalCode)

@@ -3,13 +3,14 @@ review in each curated model.
 
 It replaces the default `admin.site` through `CuratorAdminConfig` (listed in INSTALLED_APPS in
 place of "django.contrib.admin"), so every `@admin.register` and config/urls.py stay as they are.
-Nothing here may import models at module level: this module is imported while apps load.
+Nothing here may import models (or the admin modules that do) at module level: this module is
+imported while apps load.
 """
 
 from django.contrib.admin import AdminSite
 from django.contrib.admin.apps import AdminConfig
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 
 
@@ -24,9 +25,10 @@ class CuratorAdminSite(AdminSite):
 
     def overdue_reviews(self, request) -> list[dict]:
         """Per curated model the user may view: how many records are past their review date."""
+        from evidence.admin import ReviewDueFilter
         from evidence.models import CuratedRecord
 
-        today = timezone.localdate()
+        query = urlencode({ReviewDueFilter.parameter_name: ReviewDueFilter.OVERDUE})
         rows = []
         for model, model_admin in self._registry.items():
             if not issubclass(model, CuratedRecord) or not model_admin.has_view_permission(request):
@@ -35,9 +37,9 @@ class CuratorAdminSite(AdminSite):
             rows.append(
                 {
                     "name": capfirst(opts.verbose_name_plural),
-                    "count": model._default_manager.filter(review_due__lt=today).count(),
+                    "count": model._default_manager.overdue().count(),
                     "url": reverse(f"{self.name}:{opts.app_label}_{opts.model_name}_changelist")
-                    + "?review=overdue",
+                    + f"?{query}",
                 }
             )
         return sorted(rows, key=lambda row: (-row["count"], row["name"]))

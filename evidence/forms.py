@@ -8,57 +8,95 @@ readable message. They also hold the publishing role: only a reviewer (permissio
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import cached_property
 
-from evidence.models import NMDAR_CLASS, Status
-from evidence.references import MAX_BYTES
+from evidence.models import NMDAR_CLASS, CuratedRecord, Source, Status
+from evidence.references import MAX_BYTES, TOO_LARGE
 
 PUBLISH_PERMISSION = "decision.publish_release"
+NOT_NMDAR = (
+    f"Choose an NMDA-receptor antagonist: only drugs of the class '{NMDAR_CLASS}' can be chosen "
+    "here."
+)
 
 
 def can_publish(user) -> bool:
     return user is not None and user.has_perm(PUBLISH_PERMISSION)
 
 
+def is_locked(status: str | None, user) -> bool:
+    """Whether a record stored with `status` is locked for `user`.
+
+    A published record may be changed or deleted only by a reviewer. The admin hides the save
+    and delete buttons for a locked record; the form refuses to save one (a history revert is
+    posted with view permission only).
+    """
+    return status == Status.PUBLISHED and not can_publish(user)
+
+
 def _keys(records) -> str:
     return ", ".join(str(record) for record in records)
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 class CuratedRecordForm(forms.ModelForm):
     """Base form for every model with a draft/published status.
 
     `user` is set by the admin (`CuratedRecordAdmin.get_form`) on the form class it builds.
-    `nmdar_fields` names the foreign keys to drugs that must be NMDA-receptor antagonists.
+    `nmdar_fields` names the foreign keys to drugs that must be NMDA-receptor antagonists (the
+    model limits their choices; the form says so in words). `cited_fields` names the
+    many-to-many fields to the records this one cites: once published it must cite at least
+    one record (see `needs_citation`), and only published ones.
     """
 
     user = None
     nmdar_fields: tuple[str, ...] = ()
+    cited_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.nmdar_fields:
+            if name in self.fields:
+                self.fields[name].error_messages["invalid_choice"] = NOT_NMDAR
 
     def clean(self):
         cleaned = super().clean()
         self._check_role(cleaned)
-        self._check_nmdar_drugs(cleaned)
-        if cleaned.get("status") == Status.PUBLISHED and "sources" in self.fields:
-            self._check_sources(cleaned)
+        if cleaned.get("status") == Status.PUBLISHED:
+            self._check_citations(cleaned)
         return cleaned
 
-    def stored_as_published(self) -> bool:
-        # Read the stored row: on a history revert `self.instance` carries the old status.
+    @cached_property
+    def stored_status(self) -> str | None:
+        """The record's status as stored; None for a new record.
+
+        Read from the database: on a history revert `self.instance` carries the old status.
+        """
         instance = self.instance
         if instance.pk is None:
-            return False
-        model = type(instance)
-        return model._default_manager.filter(pk=instance.pk, status=Status.PUBLISHED).exists()
+            return None
+        stored = type(instance)._default_manager.filter(pk=instance.pk)
+        return stored.values_list("status", flat=True).first()
+
+    def record_name(self, cleaned) -> str:
+        """What the messages call this record."""
+        return self._meta.model._meta.verbose_name
+
+    def needs_citation(self, cleaned) -> bool:
+        """Whether this record, published, must cite at least one record."""
+        return True
 
     def _check_role(self, cleaned) -> None:
-        if can_publish(self.user):
-            return
-        if self.stored_as_published():
+        if is_locked(self.stored_status, self.user):
             raise ValidationError(
                 "This record is published, so only a reviewer can change it. Ask a reviewer "
                 "to make the change, or to set the record back to draft for you.",
                 code="published_needs_reviewer",
             )
-        if cleaned.get("status") == Status.PUBLISHED:
+        if cleaned.get("status") == Status.PUBLISHED and not can_publish(self.user):
             self.add_error(
                 "status",
                 ValidationError(
@@ -68,78 +106,75 @@ class CuratedRecordForm(forms.ModelForm):
                 ),
             )
 
-    def _check_nmdar_drugs(self, cleaned) -> None:
-        for name in self.nmdar_fields:
-            drug = cleaned.get(name)
-            if drug is not None and not drug.is_nmdar_antagonist:
+    def _check_citations(self, cleaned) -> None:
+        fields = [name for name in self.cited_fields if name in self.fields]
+        if not fields:
+            return
+        name = self.record_name(cleaned)
+        cited = {field: self._meta.model._meta.get_field(field).related_model for field in fields}
+        for field, model in cited.items():
+            drafts = [r for r in cleaned.get(field) or () if r.status != Status.PUBLISHED]
+            if drafts:
                 self.add_error(
-                    name,
+                    field,
                     ValidationError(
-                        f"{drug} is not an NMDA-receptor antagonist (it lacks the drug class "
-                        f"'{NMDAR_CLASS}'). Choose an NMDA-receptor antagonist.",
-                        code="not_nmdar",
+                        f"A published {name} may cite only published "
+                        f"{model._meta.verbose_name_plural}; these are drafts: {_keys(drafts)}. "
+                        f"Publish them first or save this {name} as a draft.",
+                        code="draft_citation",
                     ),
                 )
-
-    def _check_sources(self, cleaned) -> None:
-        sources = cleaned.get("sources")
-        if sources is None:  # the field has its own error already
+        if any(field not in cleaned for field in fields):  # a field has its own error already
             return
-        name = self._meta.model._meta.verbose_name
-        if not sources:
+        if self.needs_citation(cleaned) and not any(cleaned[field] for field in fields):
+            kinds = _either([model._meta.verbose_name for model in cited.values()])
             self.add_error(
-                "sources",
+                fields[0] if len(fields) == 1 else None,
                 ValidationError(
-                    f"A published {name} must cite at least one source. Add a source or save "
-                    "it as a draft.",
-                    code="needs_source",
-                ),
-            )
-            return
-        drafts = [source for source in sources if source.status != Status.PUBLISHED]
-        if drafts:
-            self.add_error(
-                "sources",
-                ValidationError(
-                    f"A published {name} may cite only published sources; these are drafts: "
-                    f"{_keys(drafts)}. Publish them first or save this {name} as a draft.",
-                    code="draft_source",
+                    f"A published {name} must cite at least one {kinds}. Add one or save it as "
+                    "a draft.",
+                    code="needs_citation",
                 ),
             )
 
 
 class FindingForm(CuratedRecordForm):
     nmdar_fields = ("drug",)
+    cited_fields = ("sources",)
 
 
 class SafetyConcernForm(CuratedRecordForm):
     nmdar_fields = ("drug",)
+    cited_fields = ("sources",)
 
 
 class CombinationForm(CuratedRecordForm):
     nmdar_fields = ("nmdar_drug",)
+    cited_fields = ("sources",)
 
 
 class ConflictForm(CuratedRecordForm):
-    pass
+    cited_fields = ("sources",)
+
+
+def citing_relations() -> list[tuple[str, str]]:
+    """How curated records cite a source: (the relation's name on Source, the record's name)."""
+    return [
+        (relation.get_accessor_name(), relation.related_model._meta.verbose_name)
+        for relation in Source._meta.related_objects
+        if issubclass(relation.related_model, CuratedRecord)
+    ]
 
 
 class SourceForm(CuratedRecordForm):
     url = forms.URLField(label="URL", max_length=500, required=False, assume_scheme="https")
-    CITED_BY = (
-        ("findings", "finding"),
-        ("safety_concerns", "safety concern"),
-        ("combinations", "combination"),
-        ("conflicts", "conflict"),
-        ("rules", "rule"),
-    )
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("status") == Status.DRAFT and self.stored_as_published():
+        if cleaned.get("status") == Status.DRAFT and self.stored_status == Status.PUBLISHED:
             citing = [
                 f"{label} {record.key}"
-                for relation, label in self.CITED_BY
+                for relation, label in citing_relations()
                 for record in getattr(self.instance, relation).filter(status=Status.PUBLISHED)
             ]
             if citing:
@@ -163,7 +198,6 @@ class ReferenceImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_BYTES:
-            # Checked before the file is read into memory.
-            raise ValidationError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        if upload.size > MAX_BYTES:  # checked before the file is read into memory
+            raise ValidationError(TOO_LARGE)
         return upload

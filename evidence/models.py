@@ -15,6 +15,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 NMDAR_CLASS = "nmdar_antagonist"
+# For a foreign key to the NMDA-receptor antagonist a record is about: forms and the admin's
+# autocomplete offer and accept only those drugs.
+NMDAR_ONLY = {"classes__slug": NMDAR_CLASS}
 SLUG_PATTERN = r"^[a-z0-9]+([_-][a-z0-9]+)*$"
 
 
@@ -162,6 +165,12 @@ class ClinicalCode(models.Model):
 # --- Curated records ------------------------------------------------------------------------
 
 
+class CuratedQuerySet(models.QuerySet):
+    def overdue(self):
+        """Records whose review date has passed."""
+        return self.filter(review_due__lt=timezone.localdate())
+
+
 class CuratedRecord(models.Model):
     """Status, authorship and review dates shared by every curated record."""
 
@@ -179,6 +188,8 @@ class CuratedRecord(models.Model):
     review_due = models.DateField(
         null=True, blank=True, help_text="When a reviewer should next check this record."
     )
+
+    objects = CuratedQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -308,6 +319,7 @@ class Finding(CuratedRecord):
         blank=True,
         on_delete=models.PROTECT,
         related_name="findings",
+        limit_choices_to=NMDAR_ONLY,
         help_text="Leave empty for a finding about NMDA-receptor antagonists as a class.",
     )
     product = models.CharField(
@@ -351,7 +363,12 @@ class SafetyConcern(CuratedRecord):
     """A risk of one NMDAR antagonist, triggered by patient factors or current medicines."""
 
     key = models.CharField(max_length=80, unique=True)
-    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="safety_concerns")
+    drug = models.ForeignKey(
+        Drug,
+        on_delete=models.PROTECT,
+        related_name="safety_concerns",
+        limit_choices_to=NMDAR_ONLY,
+    )
     product = models.CharField(max_length=120, blank=True)
     concern = models.CharField(max_length=200, help_text="The risk in a few words.")
     applies_when = models.TextField(help_text="When the risk applies, in the source's terms.")
@@ -397,7 +414,11 @@ class Combination(CuratedRecord):
 
     key = models.CharField(max_length=80, unique=True)
     nmdar_drug = models.ForeignKey(
-        Drug, on_delete=models.PROTECT, related_name="combinations", verbose_name="NMDAR antagonist"
+        Drug,
+        on_delete=models.PROTECT,
+        related_name="combinations",
+        limit_choices_to=NMDAR_ONLY,
+        verbose_name="NMDAR antagonist",
     )
     product = models.CharField(max_length=120, blank=True)
     partner = models.CharField(

@@ -25,13 +25,15 @@ from bibtexparser.model import DuplicateBlockKeyBlock
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 from pylatexenc.latex2text import LatexNodes2Text
 
-from evidence.models import Source, Status, StudyType
+from evidence.models import PMID_PATTERN, Source, Status, StudyType
 
 MAX_BYTES = 5 * 1024 * 1024
+TOO_LARGE = f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB."
 FORMAT_LABELS = {"ris": "RIS", "medline": "PubMed/MEDLINE", "bibtex": "BibTeX"}
 EXTENSIONS = {
     ".ris": "ris",
@@ -431,7 +433,7 @@ def check(reference: Reference) -> tuple[Checked | None, list[str]]:
     if not title:
         problems.append(f"{label} has no title.")
     pmid = reference.pmid.strip()
-    if pmid and not re.fullmatch(r"[0-9]{1,12}", pmid):
+    if pmid and not re.fullmatch(PMID_PATTERN, pmid):
         problems.append(f"{label}: PMID {pmid!r} is not a PubMed number (digits only).")
     doi = _doi(reference.doi)
     if doi and not doi.startswith("10."):
@@ -451,6 +453,7 @@ def check(reference: Reference) -> tuple[Checked | None, list[str]]:
         ("issue", reference.issue),
         ("pages", reference.pages),
         ("doi", doi),
+        ("pmid", pmid),
     ):
         limit = Source._meta.get_field(name).max_length
         if len(value) > limit:
@@ -471,7 +474,7 @@ def _key_base(checked: Checked) -> str:
         # No author (a label, a web page): the first real word of the title names it.
         name = next((word for word in checked.title.split() if len(word) >= 4), "ref")
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    base = slugify(ascii_name).replace("_", "-").strip("-")[:40].strip("-") or "ref"
+    base = re.sub(r"[-_]+", "-", slugify(ascii_name)).strip("-")[:40].strip("-") or "ref"
     return f"{base}-{checked.year}" if checked.year else base
 
 
@@ -492,7 +495,7 @@ def _normal_title(title: str) -> str:
 def import_references(data: bytes, filename: str, *, user=None) -> ImportReport:
     """Store each new reference in the file as a draft source, or raise and store nothing."""
     if len(data) > MAX_BYTES:
-        raise ReferenceImportError([f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB."])
+        raise ReferenceImportError([TOO_LARGE])
     file_format, references = read_references(data, filename)
     checked, problems = [], []
     for reference in references:
@@ -503,6 +506,7 @@ def import_references(data: bytes, filename: str, *, user=None) -> ImportReport:
     if problems:
         raise ReferenceImportError(problems)
 
+    stored = Stored.of(checked)
     skipped: list[Skipped] = []
     planned: list[Checked] = []
     seen: dict[tuple[str, str], str] = {}
@@ -521,7 +525,7 @@ def import_references(data: bytes, filename: str, *, user=None) -> ImportReport:
         if repeat:
             skipped.append(Skipped(label, f"repeats {repeat} in this file"))
             continue
-        existing = already_stored(item)
+        existing = stored.match(item)
         if existing is not None:
             skipped.append(Skipped(label, f"already in the knowledge base as {existing}"))
             continue
@@ -561,7 +565,12 @@ def import_references(data: bytes, filename: str, *, user=None) -> ImportReport:
             f"{today}; {how}.",
         )
         try:
-            source.full_clean()
+            # check() has tested in words what the constraints test, `Stored` has matched PMIDs
+            # and DOIs, `taken` makes each key unique and the user is the one importing: what
+            # is left is each field's own check, which needs no query.
+            source.full_clean(
+                exclude=["changed_by"], validate_unique=False, validate_constraints=False
+            )
         except ValidationError as error:
             details = "; ".join(
                 f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
@@ -582,17 +591,36 @@ def import_references(data: bytes, filename: str, *, user=None) -> ImportReport:
     return ImportReport(file_format, sources, skipped)
 
 
-def already_stored(item: Checked) -> str | None:
-    """The key of a stored source with the same PMID or DOI (any case), and which matched."""
-    if item.pmid:
-        existing = Source.objects.filter(pmid=item.pmid).first()
-        if existing:
-            return f"{existing.key} (same PMID)"
-    if item.doi:
-        existing = Source.objects.filter(doi__iexact=item.doi).first()
-        if existing:
-            return f"{existing.key} (same DOI)"
-    return None
+@dataclass
+class Stored:
+    """The stored sources that share a PMID or a DOI (any case) with the references of a file."""
+
+    by_pmid: dict[str, str]
+    by_doi: dict[str, str]  # lower-cased DOI -> key
+
+    @classmethod
+    def of(cls, items: list[Checked]) -> Stored:
+        """Two queries for the whole file, however many references it has."""
+        pmids = {item.pmid for item in items if item.pmid}
+        dois = {item.doi.lower() for item in items if item.doi}
+        by_pmid, by_doi = {}, {}
+        if pmids:
+            rows = Source.objects.filter(pmid__in=pmids).order_by("key")
+            for pmid, key in rows.values_list("pmid", "key"):
+                by_pmid.setdefault(pmid, key)
+        if dois:
+            rows = Source.objects.annotate(doi_lower=Lower("doi")).filter(doi_lower__in=dois)
+            for doi, key in rows.order_by("key").values_list("doi_lower", "key"):
+                by_doi.setdefault(doi, key)
+        return cls(by_pmid, by_doi)
+
+    def match(self, item: Checked) -> str | None:
+        """The key of a stored source with the same PMID or DOI, and which matched."""
+        if item.pmid in self.by_pmid:
+            return f"{self.by_pmid[item.pmid]} (same PMID)"
+        if item.doi.lower() in self.by_doi:
+            return f"{self.by_doi[item.doi.lower()]} (same DOI)"
+        return None
 
 
 def _valid_url(url: str) -> str:

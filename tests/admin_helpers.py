@@ -57,6 +57,3 @@ def errors_of(response) -> str:
 
 def text_of(response) -> str:
     return html.unescape(response.text)
-
-
-# --- Rules ----------------------------------------------------------------------------------

@@ -58,6 +58,11 @@
     }
   }
 
+  // The medicine's name, as its checkbox's label shows it.
+  function labelOf(box) {
+    return document.querySelector('label[for="' + box.id + '"]').textContent.trim();
+  }
+
   function toggle(box) {
     box.checked = !box.checked;
     // The form listens for "change" (htmx); a script-made change must say so itself.
@@ -73,7 +78,7 @@
     ticked.forEach(function (box) {
       var item = document.createElement("li");
       var button = document.createElement("button");
-      var label = document.querySelector('label[for="' + box.id + '"]').textContent.trim();
+      var label = labelOf(box);
       button.type = "button";
       button.className = "btn btn-sm btn-outline-secondary";
       button.textContent = label + " ×";
@@ -105,8 +110,7 @@
           toggle(boxes[0]);
           filter.value = "";
           applyFilter();
-          status.textContent = (boxes[0].checked ? "Ticked " : "Unticked ") +
-            document.querySelector('label[for="' + boxes[0].id + '"]').textContent.trim() + ".";
+          status.textContent = (boxes[0].checked ? "Ticked " : "Unticked ") + labelOf(boxes[0]) + ".";
         } else if (boxes.length > 0) {
           boxes[0].focus();
         }

@@ -112,6 +112,25 @@ def page_without_js(browser, live_server, request):
 
 
 @pytest.fixture
+def mini_kb(db, settings):
+    """tests/conftest.py's mini knowledge base, built in one transaction.
+
+    Browser tests commit as they go (the live server reads the data from another thread), and on
+    PostgreSQL a published record must cite its sources by the time it is committed: the
+    factories add the sources after the record, so the whole base is committed at once.
+    """
+    from django.db import transaction
+
+    from tests.conftest import _build_mini_kb
+
+    settings.SIMPLE_HISTORY_ENABLED = False
+    with transaction.atomic():
+        kb = _build_mini_kb()
+    settings.SIMPLE_HISTORY_ENABLED = True
+    return kb
+
+
+@pytest.fixture
 def release(request):
     """The shipped knowledge base once evidence/knowledge_base.yaml loads; else the mini one."""
     from decision.knowledge_base import DEFAULT_PATH

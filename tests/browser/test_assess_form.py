@@ -5,32 +5,27 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from decision.assessments import answer, parse_inputs
-from decision.releases import active_release
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CRPS = "complex_regional_pain_syndrome"
-
-
-def _notes(pain_type, analgesics=(), factors=()) -> list[dict]:
-    release = active_release()
-    return answer(release, parse_inputs(release, pain_type, list(analgesics), list(factors)))
-
-
-def _caution_added_by(factor: str, pain_type: str = CRPS) -> str:
-    before = {note["title"] for note in _notes(pain_type)}
-    added = [
-        note["title"]
-        for note in _notes(pain_type, factors=[factor])
-        if note["kind"] == "caution" and note["title"] not in before
-    ]
-    assert added, f"the knowledge base has no caution for {factor}"
-    return added[0]
-
-
-def _titles_on(page) -> list[str]:
-    return page.locator("#result .note-title-text").all_inner_texts()
+# The tests that follow the notes use the mini knowledge base (tests/conftest.py) for its few,
+# stable titles; the others use `release`, the shipped knowledge base where there is one.
+PSYCHOSIS_CAUTION = "Ketamine with a history of psychosis"
+# The notes on CRPS in the order the page shows them: card by card, then the class as a whole.
+ON_SERTRALINE_WITH_PSYCHOSIS = [
+    "Dextromethorphan with serotonergic medicines: serotonin toxicity",
+    "Dextromethorphan for complex regional pain syndrome (CRPS): no direct evidence",
+    PSYCHOSIS_CAUTION,
+    "Ketamine for CRPS: mixed evidence",
+    "What reviews say about the class",
+]
+ON_MORPHINE_AND_SERTRALINE = [
+    "Dextromethorphan with serotonergic medicines: serotonin toxicity",
+    "Dextromethorphan for complex regional pain syndrome (CRPS): no direct evidence",
+    "Ketamine for CRPS: mixed evidence",
+    "Ketamine added to an opioid",
+    "What reviews say about the class",
+]
 
 
 def _mark_page(page) -> None:
@@ -42,8 +37,7 @@ def _same_page(page) -> bool:
     return page.evaluate("window.__samePage === true")
 
 
-def test_the_form_can_be_filled_by_keyboard_and_answers_in_place(page, release):
-    caution = _caution_added_by("psychosis_history")
+def test_the_form_can_be_filled_by_keyboard_and_answers_in_place(page, mini_release):
     page.goto("/")
     _mark_page(page)
     page.locator("#id_pain_type").focus()
@@ -60,42 +54,38 @@ def test_the_form_can_be_filled_by_keyboard_and_answers_in_place(page, release):
         page.locator('#assess-form input[name="analgesics"][value="sertraline"]')
     ).to_be_checked()
     expect(page.locator("#analgesics-filter")).to_have_value("")
+    expect(page.locator("#analgesics-filter-status")).to_have_text("Ticked Sertraline.")
 
     page.locator('#assess-form input[name="factors"][value="psychosis_history"]').focus()
     page.keyboard.press("Space")
-    expect(page.locator("#result")).to_contain_text(caution)
-    expected = [note["title"] for note in _notes(CRPS, ["sertraline"], ["psychosis_history"])]
-    expect(page.locator("#result .note-title-text")).to_have_count(len(expected))
-    assert sorted(_titles_on(page)) == sorted(expected)
+    expect(page.locator("#result")).to_contain_text(PSYCHOSIS_CAUTION)
+    expect(page.locator("#result .note-title-text")).to_have_text(ON_SERTRALINE_WITH_PSYCHOSIS)
     assert _same_page(page)
 
 
-def test_the_form_can_be_filled_by_mouse_and_answers_in_place(page, release):
+def test_the_form_can_be_filled_by_mouse_and_answers_in_place(page, mini_release):
     page.goto("/")
     _mark_page(page)
     page.select_option("#id_pain_type", CRPS)
     page.get_by_label("Morphine", exact=True).click()
     page.get_by_label("Sertraline", exact=True).click()
-    expected = [note["title"] for note in _notes(CRPS, ["morphine", "sertraline"])]
-    expect(page.locator("#result .note-title-text")).to_have_count(len(expected))
-    assert sorted(_titles_on(page)) == sorted(expected)
+    expect(page.locator("#result .note-title-text")).to_have_text(ON_MORPHINE_AND_SERTRALINE)
     expect(page).to_have_url(re.compile(r"analgesics=morphine&analgesics=sertraline"))
     assert _same_page(page)
 
 
-def test_ticking_a_factor_shows_its_caution_and_unticking_removes_it(page, release):
-    caution = _caution_added_by("psychosis_history")
+def test_ticking_a_factor_shows_its_caution_and_unticking_removes_it(page, mini_release):
     page.goto(f"/?pain_type={CRPS}")
     _mark_page(page)
     expect(page.locator("#result-cards")).to_be_visible()
-    expect(page.locator("#result")).not_to_contain_text(caution)
+    expect(page.locator("#result")).not_to_contain_text(PSYCHOSIS_CAUTION)
     factor = page.locator('#assess-form input[name="factors"][value="psychosis_history"]')
 
     factor.check()
-    expect(page.locator("#result")).to_contain_text(caution)
+    expect(page.locator("#result")).to_contain_text(PSYCHOSIS_CAUTION)
     expect(page.locator("#result-announcer")).to_contain_text("Notes updated")
     factor.uncheck()
-    expect(page.locator("#result")).not_to_contain_text(caution)
+    expect(page.locator("#result")).not_to_contain_text(PSYCHOSIS_CAUTION)
     assert _same_page(page)
 
 
@@ -108,20 +98,19 @@ def test_clearing_the_pain_type_clears_the_notes(page, release):
     expect(page).to_have_url(re.compile(r"pain_type=&factors=psychosis_history$"))
 
 
-def test_a_reload_keeps_the_state_from_the_url(page, release):
-    caution = _caution_added_by("psychosis_history")
+def test_a_reload_keeps_the_state_from_the_url(page, mini_release):
     page.goto("/")
     page.select_option("#id_pain_type", CRPS)
     page.locator('#assess-form input[name="factors"][value="psychosis_history"]').check()
     expect(page).to_have_url(re.compile(r"factors=psychosis_history"))
-    expect(page.locator("#result")).to_contain_text(caution)
+    expect(page.locator("#result")).to_contain_text(PSYCHOSIS_CAUTION)
 
     page.reload()
     expect(page.locator("#id_pain_type")).to_have_value(CRPS)
     expect(
         page.locator('#assess-form input[name="factors"][value="psychosis_history"]')
     ).to_be_checked()
-    expect(page.locator("#result")).to_contain_text(caution)
+    expect(page.locator("#result")).to_contain_text(PSYCHOSIS_CAUTION)
 
 
 def test_the_filter_hides_medicines_that_do_not_match(page, release):
@@ -144,7 +133,7 @@ def test_a_ticked_medicine_can_be_unticked_from_the_ticked_list(page, release):
     expect(page).not_to_have_url(re.compile("analgesics="))
 
 
-def test_without_javascript_submitting_gives_the_same_results(page_without_js, release):
+def test_without_javascript_submitting_gives_the_same_results(page_without_js, mini_release):
     page = page_without_js
     page.goto("/")
     expect(page.locator("#analgesics-filter-box")).to_be_hidden()
@@ -153,9 +142,7 @@ def test_without_javascript_submitting_gives_the_same_results(page_without_js, r
     page.locator('#assess-form input[name="factors"][value="psychosis_history"]').check()
     page.get_by_role("button", name="Show notes").click()
     expect(page).to_have_url(re.compile(r"pain_type=complex_regional_pain_syndrome"))
-    expected = [note["title"] for note in _notes(CRPS, ["sertraline"], ["psychosis_history"])]
-    expect(page.locator("#result .note-title-text")).to_have_count(len(expected))
-    assert sorted(_titles_on(page)) == sorted(expected)
+    expect(page.locator("#result .note-title-text")).to_have_text(ON_SERTRALINE_WITH_PSYCHOSIS)
     expect(page.locator("#disclaimer")).to_be_visible()
 
 

@@ -5,8 +5,11 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
+from decision import releases
+from decision.assessments import answer_for, store_assessment
+from decision.engine import Inputs
 from decision.models import Activation, ActivationReason, Release, Rule
-from decision.releases import current_release, publish_release
+from decision.releases import active_release, current_release, publish_release
 from evidence.models import Status
 from tests import factories as f
 from tests.admin_helpers import change_url, errors_of, form_data, post_change, text_of
@@ -88,7 +91,8 @@ def test_it_saves_a_well_formed_draft_rule(curator_client, curator, vocab):
 def test_it_refuses_a_rule_about_a_drug_that_is_not_an_nmdar_antagonist(curator_client, vocab):
     data = _rule_data(curator_client, vocab, drug=str(vocab.drugs.morphine.pk))
     response = curator_client.post(reverse("admin:decision_rule_add"), data)
-    assert "Morphine is not an NMDA-receptor antagonist" in errors_of(response)
+    assert "Choose an NMDA-receptor antagonist" in errors_of(response)
+    assert not Rule.objects.filter(key="new-rule").exists()
 
 
 def test_it_stops_a_curator_publishing_a_rule(curator_client, mini_kb):
@@ -113,8 +117,23 @@ def test_it_refuses_a_published_rule_citing_a_draft_finding(reviewer_client, min
 
 def test_it_asks_a_published_rule_to_cite_its_evidence(reviewer_client, mini_kb):
     response = post_change(reviewer_client, mini_kb.rules.ketamine_crps, cited_findings=None)
-    assert "A published suitability note must cite its evidence" in errors_of(response)
+    assert (
+        "A published suitability note must cite at least one finding, safety concern, "
+        "combination, conflict or source." in errors_of(response)
+    )
     assert mini_kb.rules.ketamine_crps.cited_findings.exists()
+
+
+def test_it_lets_a_published_context_note_cite_nothing(reviewer_client, mini_kb):
+    response = post_change(reviewer_client, mini_kb.rules.class_context, cited_findings=None)
+    assert response.status_code == 302
+    assert not mini_kb.rules.class_context.cited_findings.exists()
+
+
+def test_it_shows_a_published_rule_to_a_curator_read_only(curator_client, mini_kb):
+    response = curator_client.get(change_url(mini_kb.rules.ketamine_crps))
+    assert "only a reviewer can change it" in response.text
+    assert 'name="_save"' not in response.text
 
 
 def test_it_finds_rules_by_key_or_title_and_filters_by_kind(curator_client, mini_kb):
@@ -154,11 +173,17 @@ def test_it_shows_each_failing_expectation_as_expected_versus_got(curator_client
 
 def test_it_runs_only_the_selected_cases_from_the_action(curator_client, mini_kb):
     other = f.CuratorCaseFactory(key="phn-alone", pain_type=mini_kb.pain_types.phn)
+    draft = f.CuratorCaseFactory(
+        key="phn-draft", status=Status.DRAFT, pain_type=mini_kb.pain_types.phn
+    )
+    f.ExpectationFactory(case=draft, kind="caution", drug=mini_kb.drugs.ketamine)
     response = curator_client.post(
         reverse("admin:decision_curatorcase_changelist"),
-        {"action": "run_selected_cases", "_selected_action": [str(other.pk)]},
+        {"action": "run_selected_cases", "_selected_action": [str(other.pk), str(draft.pk)]},
     )
-    assert [result.key for result in response.context["results"]] == ["phn-alone"]
+    assert [result.key for result in response.context["results"]] == ["phn-alone", "phn-draft"]
+    assert "1 passed, 1 failed." in response.text
+    assert "Draft cases (not run when publishing): phn-draft." in response.text
 
 
 def test_it_reports_content_that_does_not_compile_instead_of_failing(curator_client, mini_kb):
@@ -168,6 +193,13 @@ def test_it_reports_content_that_does_not_compile_instead_of_failing(curator_cli
     assert response.status_code == 200
     assert "does not compile" in text_of(response)
     assert "cites source 'draft-source', which is not published" in text_of(response)
+
+
+def test_it_locks_the_expectations_of_a_published_case_for_a_curator(curator_client, mini_kb):
+    response = curator_client.get(change_url(mini_kb.case))
+    (inline,) = response.context["inline_admin_formsets"]
+    assert (inline.has_add_permission, inline.has_change_permission) == (False, False)
+    assert inline.has_delete_permission is False
 
 
 def test_it_saves_expectations_inline_on_a_test_case(curator_client, mini_kb):
@@ -208,11 +240,15 @@ def test_it_lists_releases_with_hash_prefix_and_the_active_one(curator_client, m
     assert [release.is_active for release in response.context["cl"].result_list] == [True]
 
 
-def test_it_shows_the_changelog_on_a_release(curator_client, mini_release):
+def test_it_shows_the_changelog_and_contents_on_a_release(curator_client, mini_release):
     response = curator_client.get(change_url(mini_release))
     assert response.status_code == 200
     assert "<p>First release.</p>" in response.text
-    assert "Active release" in response.text
+    assert 'id="release-is-active"' in response.text
+    assert (
+        "5 rules, 2 findings, 2 safety concerns, 1 combinations, 0 conflicts, 4 sources"
+        in response.text
+    )
 
 
 def test_it_never_lets_anyone_add_change_or_delete_a_release(admin_client, mini_release):
@@ -233,6 +269,18 @@ def test_it_shows_activations_and_assessments_read_only(admin_client, mini_relea
     assert admin_client.get(reverse(f"admin:decision_{model}_add")).status_code == 403
 
 
+def test_it_lists_each_assessment_with_its_pain_type_and_note_count(admin_client, mini_release):
+    release = active_release()
+    inputs = Inputs.build("complex_regional_pain_syndrome", ["sertraline"])
+    result = answer_for(release, inputs)
+    assessment = store_assessment(release, inputs, result)
+    response = admin_client.get(reverse("admin:decision_assessment_changelist"))
+    assert [row.pk for row in response.context["cl"].result_list] == [assessment.pk]
+    assert '<td class="field-pain_type">complex_regional_pain_syndrome</td>' in response.text
+    assert f'<td class="field-note_count">{len(result.stored)}</td>' in response.text
+    assert len(result.stored) > 0
+
+
 def test_it_lets_a_reviewer_publish_a_release_that_becomes_active(
     reviewer_client, reviewer, mini_kb
 ):
@@ -248,16 +296,23 @@ def test_it_lets_a_reviewer_publish_a_release_that_becomes_active(
 
 
 def test_it_refuses_to_publish_when_a_test_case_fails_and_keeps_the_active_release(
-    reviewer_client, mini_release, mini_kb
+    reviewer_client, mini_release, mini_kb, monkeypatch
 ):
     f.ExpectationFactory(
         case=mini_kb.case, kind="suitability", drug=mini_kb.drugs.ketamine, level="favourable"
     )
+    compiled = []
+    compile_candidate = releases.compile_candidate
+    monkeypatch.setattr(
+        releases, "compile_candidate", lambda: compiled.append(1) or compile_candidate()
+    )
     response = reviewer_client.post(PUBLISH_URL)
+    assert len(compiled) == 1  # the page shows the plan the refusal was made on
     page = text_of(response)
-    failures = page.split('id="publish-failures"')[1].split('id="publish-preview"')[0]
+    failures = page.split('id="publish-failures"')[1].split('id="publish-form"')[0]
     assert response.status_code == 200
     assert "1 curator test case(s) failed; nothing was published." in page
+    assert page.count("crps-on-sertraline") == 1
     assert "crps-on-sertraline" in failures
     assert "a suitability note on ketamine at level favourable must appear" in failures
     assert "suitability ketamine mixed [ketamine-crps-suitability]" in failures
@@ -298,6 +353,33 @@ def test_it_lets_a_reviewer_make_an_earlier_release_active_again(
     assert current_release() == first
     latest = Activation.objects.order_by("-id").first()
     assert (latest.reason, latest.activated_by) == (ActivationReason.ROLLBACK, reviewer)
+
+
+def test_it_previews_a_failing_test_case_before_publishing(reviewer_client, mini_release, mini_kb):
+    f.ExpectationFactory(
+        case=mini_kb.case, kind="suitability", drug=mini_kb.drugs.ketamine, level="favourable"
+    )
+    page = text_of(reviewer_client.get(PUBLISH_URL))
+    assert "1 published curator test case; 1 failing." in page
+    assert "crps-on-sertraline" in page.split('id="publish-failures"')[1]
+    assert 'id="publish-refused"' not in page
+
+
+def test_it_previews_content_that_does_not_compile(reviewer_client, mini_kb):
+    source = f.SourceFactory(key="draft-source", status=Status.DRAFT)
+    f.FindingFactory(key="cites-a-draft", pain_type=mini_kb.pain_types.crps, sources=[source])
+    page = text_of(reviewer_client.get(PUBLISH_URL))
+    assert "The published content does not compile: finding cites-a-draft cites source" in page
+    assert "Active release now: none." in page
+
+
+def test_it_says_when_the_release_to_make_active_is_already_active(reviewer_client, mini_kb):
+    _first, second = _second_release(mini_kb)
+    url = reverse("admin:decision_release_activate", args=[second.pk])
+    assert "is already the active release" in reviewer_client.get(url).text
+    response = reviewer_client.post(url, follow=True)
+    assert f"Release {second.version} is already active." in response.text
+    assert Activation.objects.count() == 2
 
 
 def test_it_keeps_curators_from_rolling_back(curator_client, mini_kb):

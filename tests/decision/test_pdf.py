@@ -2,30 +2,32 @@
 
 import io
 import re
-import unicodedata
 import uuid
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from decision import pdf
-from decision.assessments import stored_notes
 from decision.disclaimer import DISCLAIMER
 from decision.models import Assessment
+from tests.helpers import pdf_pages, words
 
 INPUTS = {
     "pain_type": "complex_regional_pain_syndrome",
     "analgesics": ["sertraline", "morphine"],
     "factors": ["psychosis_history"],
 }
+# What the mini knowledge base (tests/conftest.py) answers to INPUTS.
+TITLES = [
+    "Dextromethorphan with serotonergic medicines: serotonin toxicity",
+    "Ketamine with a history of psychosis",
+    "Ketamine for CRPS: mixed evidence",
+    "Dextromethorphan for complex regional pain syndrome (CRPS): no direct evidence",
+    "Ketamine added to an opioid",
+    "What reviews say about the class",
+]
 
 pytestmark = pytest.mark.django_db
-
-
-def _words(text: str) -> str:
-    # Text out of a PDF breaks lines anywhere; compare word sequences.
-    return re.sub(r"-\s+", "-", " ".join(unicodedata.normalize("NFKC", text).split()))
 
 
 @pytest.fixture
@@ -41,7 +43,16 @@ def response(client, saved):
 
 @pytest.fixture
 def pages(response) -> list[str]:
-    return [_words(page.extract_text()) for page in PdfReader(io.BytesIO(response.content)).pages]
+    return pdf_pages(response.content)
+
+
+@pytest.fixture
+def fresh_stylesheet():
+    # The parsed stylesheet is kept for the process: a test that changes it must not leave its
+    # own behind for the next.
+    pdf._stylesheet.cache_clear()
+    yield
+    pdf._stylesheet.cache_clear()
 
 
 def test_it_returns_a_pdf(response):
@@ -55,16 +66,25 @@ def test_every_page_carries_the_disclaimer_and_its_number(pages):
     assert len(pages) >= 1
     for number, text in enumerate(pages, start=1):
         # Page 1 carries it twice: once under the title, once in the footer.
-        assert text.count(_words(DISCLAIMER)) == (2 if number == 1 else 1)
+        assert text.count(words(DISCLAIMER)) == (2 if number == 1 else 1)
         assert f"Page {number} of {len(pages)}" in text
 
 
-def test_it_holds_every_stored_note_title(saved, pages):
+def test_it_holds_every_note_title(pages):
     text = " ".join(pages)
-    notes = stored_notes(saved)
-    assert notes
-    for note in notes:
-        assert _words(note["title"]) in text
+    for title in TITLES:
+        assert words(title) in text
+
+
+def test_it_says_what_was_asked_and_counts_the_notes_as_the_page_does(pages):
+    assert (
+        "For Complex regional pain syndrome (CRPS); current medicines: Morphine, Sertraline; "
+        "patient factors: Psychotic disorder or history of psychosis."
+    ) in pages[0]
+    assert (
+        "2 high-severity cautions, 0 other cautions and 1 combination note with the current "
+        "medicines, across 2 NMDA-receptor antagonists."
+    ) in pages[0]
 
 
 def test_it_lists_the_references_with_their_links(saved, pages):
@@ -81,7 +101,7 @@ def test_it_has_the_document_title_and_release(saved, mini_release, response, pa
     assert mini_release.version in pages[0]
 
 
-def test_the_pdf_fetches_nothing(client, saved, monkeypatch):
+def test_the_pdf_fetches_nothing(client, saved, monkeypatch, fresh_stylesheet):
     fetched = []
     original = pdf._NoFetching.fetch
 
@@ -90,15 +110,37 @@ def test_the_pdf_fetches_nothing(client, saved, monkeypatch):
         return original(self, url, headers)
 
     monkeypatch.setattr(pdf._NoFetching, "fetch", spy)
-    pdf._parsed_stylesheet.cache_clear()
     assert client.get(f"/assessments/{saved.id}/pdf/").status_code == 200
     assert fetched == []
 
 
-def test_the_pdf_stylesheet_is_the_small_one_read_from_disk():
-    path = Path(pdf._stylesheet_path())
-    assert path.name == "pdf.css"
-    assert path.is_file()
+def test_the_stylesheet_is_looked_up_and_parsed_once_per_process(
+    client, saved, monkeypatch, fresh_stylesheet
+):
+    client.post("/assessments/", {"pain_type": "postherpetic_neuralgia"})
+    other = Assessment.objects.exclude(pk=saved.pk).get()
+    looked_up = []
+    find = pdf.finders.find
+
+    def spy(path, *args, **kwargs):
+        looked_up.append(path)
+        return find(path, *args, **kwargs)
+
+    monkeypatch.setattr(pdf.finders, "find", spy)
+    for assessment in (saved, other):
+        assert client.get(f"/assessments/{assessment.id}/pdf/").status_code == 200
+    assert looked_up == [pdf.STYLESHEET]
+
+
+def test_without_the_source_tree_the_stylesheet_is_read_from_static_root(
+    settings, monkeypatch, tmp_path, fresh_stylesheet
+):
+    collected = tmp_path / pdf.STYLESHEET
+    collected.parent.mkdir(parents=True)
+    collected.write_text("h1 { color: #a4202c; }")
+    settings.STATIC_ROOT = str(tmp_path)
+    monkeypatch.setattr(pdf.finders, "find", lambda path, *args, **kwargs: None)
+    assert pdf._stylesheet().base_url == collected.as_uri()
 
 
 def test_an_unknown_assessment_pdf_is_a_404_page(client, mini_release):
@@ -109,6 +151,12 @@ def test_an_unknown_assessment_pdf_is_a_404_page(client, mini_release):
 
 def test_the_pdf_rejects_post(client, saved):
     assert client.post(f"/assessments/{saved.id}/pdf/").status_code == 405
+
+
+def test_a_cold_pdf_makes_one_query(client, saved, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the assessment; its release is already in memory
+        response = client.get(f"/assessments/{saved.id}/pdf/")
+    assert response.status_code == 200
 
 
 def test_a_second_download_is_the_same_pdf_without_rendering_again(

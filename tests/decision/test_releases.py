@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, connection, transaction
 
-from decision.assessments import answer, answer_for, parse_inputs, store_assessment, stored_notes
+from decision.assessments import answer_for, parse_inputs, store_assessment, stored_notes
 from decision.models import Activation, Assessment, Release
 from decision.releases import (
     AlreadyActive,
@@ -93,8 +93,8 @@ def test_drafts_never_reach_the_live_answer(mini_release, mini_kb):
     mini_kb.rules.ketamine_crps.status = Status.DRAFT
     mini_kb.rules.ketamine_crps.save()
     release = active_release()
-    notes = answer(release, parse_inputs(release, CRPS))
-    assert all(note["text"] != "An edited draft text" for note in notes)
+    notes = answer_for(release, parse_inputs(release, CRPS)).notes
+    assert all(note.text != "An edited draft text" for note in notes)
 
 
 def test_rollback_makes_an_earlier_release_active_again(
@@ -120,9 +120,10 @@ def test_making_the_active_release_active_again_is_refused(mini_release):
 def test_a_stored_assessment_is_unchanged_after_a_republish(mini_release, mini_kb):
     release = active_release()
     inputs = parse_inputs(release, CRPS, ["sertraline"])
-    stored = store_assessment(release, inputs, answer_for(release, inputs))
+    result = answer_for(release, inputs)
+    stored = store_assessment(release, inputs, result)
     before = stored_notes(Assessment.objects.get(pk=stored.pk))
-    assert before == answer(release, inputs)
+    assert before == [note.as_dict() for note in result.notes]
     mini_kb.rules.ketamine_crps.title = "A new title"
     mini_kb.rules.ketamine_crps.save()
     source = mini_kb.rules.ketamine_crps.cited_findings.get().sources.get()

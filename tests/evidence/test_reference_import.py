@@ -3,12 +3,18 @@
 import html
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from evidence.models import Source, Status, StudyType
-from evidence.references import initials, vancouver_name
+from evidence.references import (
+    TOO_LARGE,
+    ReferenceImportError,
+    import_references,
+    initials,
+    vancouver_name,
+)
 from tests import factories as f
 
 IMPORT_URL = reverse("admin:evidence_source_import")
@@ -97,24 +103,6 @@ BIBTEX = r"""@string{pain = "Pain"}
   pmid   = {12345678},
 }
 """
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def curator(db):
-    user = f.UserFactory(username="curator")
-    user.groups.add(Group.objects.get(name="Curator"))
-    return user
-
-
-@pytest.fixture
-def curator_client(client, curator):
-    client.force_login(curator)
-    return client
 
 
 def upload(client, name: str, text: str | bytes):
@@ -210,6 +198,25 @@ def test_it_skips_references_already_present_by_pmid_or_doi(curator_client):
     assert "already in the knowledge base as sigtermans-trial (same DOI)" in response.text
 
 
+def test_it_looks_up_the_stored_pmids_and_dois_of_a_whole_file_at_once(
+    db, curator, django_assert_max_num_queries
+):
+    f.SourceFactory(key="zhou-2011", pmid="21686074")
+    many = "\n".join(
+        f"TY  - JOUR\nAU  - Doe, Jane\nTI  - Paper {n}\nPY  - 2010\nDO  - 10.1/p{n}\n"
+        f"AN  - {1000 + n}\nDB  - PubMed\nER  - \n"
+        for n in range(20)
+    )
+    # Two look-ups, the taken keys, then a savepoint and one insert and one history row for each
+    # of the 22 new sources: nothing more per reference.
+    with django_assert_max_num_queries(3 + 2 + 2 * 22):
+        report = import_references(f"{RIS}\n{many}".encode(), "refs.ris", user=curator)
+    assert (len(report.created), [item.reason for item in report.skipped]) == (
+        21,
+        ["already in the knowledge base as zhou-2011 (same PMID)"],
+    )
+
+
 def test_it_imports_a_reference_repeated_in_the_file_once(curator_client):
     first_record = RIS.split("\n\n")[0]
     response = upload(curator_client, "refs.ris", f"{RIS}\n{first_record}\n")
@@ -276,8 +283,23 @@ def test_it_asks_for_a_file_with_content(curator_client, data):
 def test_it_refuses_a_file_over_the_size_limit_before_reading_it(curator_client, monkeypatch):
     monkeypatch.setattr("evidence.forms.MAX_BYTES", 100)
     response = upload(curator_client, "refs.ris", RIS)
-    assert "larger than" in str(response.context["form"].errors["file"])
+    assert response.context["form"].errors["file"] == [TOO_LARGE]
     assert not Source.objects.exists()
+
+
+def test_it_refuses_a_file_over_the_size_limit_when_called_directly(db, monkeypatch):
+    monkeypatch.setattr("evidence.references.MAX_BYTES", 100)
+    with pytest.raises(ReferenceImportError) as refused:
+        import_references(RIS.encode(), "refs.ris")
+    assert refused.value.problems == [TOO_LARGE]
+    assert TOO_LARGE == "The file is larger than 5 MB."
+
+
+def test_it_keys_a_reference_without_authors_by_a_title_word_in_slug_form(curator_client):
+    upload(
+        curator_client, "refs.ris", "TY  - JOUR\nTI  - Pain_-relief in CRPS\nPY  - 2010\nER  - \n"
+    )
+    assert Source.objects.get().key == "pain-relief-2010"
 
 
 @pytest.mark.parametrize(
