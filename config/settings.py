@@ -93,7 +93,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "evidence.admin_site.CuratorAdminConfig",
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -193,6 +193,9 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+# No request body beyond 64 KiB is read (the API contract's limit; the largest admin form is a
+# fraction of it, and uploaded reference files do not count).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
 # Security posture. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=true (the proxy
 # must set X-Forwarded-Proto) and SECURE_SSL_REDIRECT=true.

@@ -19,14 +19,16 @@ from decision.cases import run_cases
 from decision.engine import ReleaseError
 from decision.models import (
     CITATION_FIELDS,
-    CONDITION_FIELDS,
+    CONDITION_TARGETS,
     Activation,
     Assessment,
+    Condition,
     CuratorCase,
     Expectation,
     NoteKind,
     Release,
     Rule,
+    RulePainType,
 )
 from decision.releases import (
     CHANGELOG_SECTIONS,
@@ -34,15 +36,16 @@ from decision.releases import (
     NothingChanged,
     PublishRefused,
     activate_release,
+    candidate,
     case_specs,
-    compile_candidate,
     current_release_id,
     plan_release,
     publish_release,
 )
 from evidence.admin import ADMIN_CSS, CURATION_FIELDSET, CuratedRecordAdmin, ReviewDueFilter
-from evidence.forms import CuratedRecordForm, can_publish, is_locked
+from evidence.forms import CuratedRecordForm
 from evidence.models import Status
+from evidence.roles import can_publish, is_locked
 
 SCALED_KINDS = (NoteKind.SUITABILITY, NoteKind.COMBINATION)
 
@@ -103,6 +106,55 @@ class RuleForm(CuratedRecordForm):
         return cleaned
 
 
+class LockedWithParent:
+    """An inline whose rows are locked with the published record they belong to (`obj`)."""
+
+    def _parent_locked(self, request, parent) -> bool:
+        return parent is not None and is_locked(parent.status, request.user)
+
+    def has_add_permission(self, request, obj):
+        return not self._parent_locked(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._parent_locked(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._parent_locked(request, obj) and super().has_delete_permission(request, obj)
+
+
+class RulePainTypeInline(LockedWithParent, admin.TabularInline):
+    model = RulePainType
+    fields = ("paintype",)
+    autocomplete_fields = ("paintype",)
+    extra = 0
+    verbose_name = "pain type"
+    verbose_name_plural = "Pain types (any of these; none listed: every pain type)"
+
+
+class ConditionForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        named = [field for field in CONDITION_TARGETS.values() if cleaned.get(field)]
+        if len(named) != 1:
+            raise ValidationError(
+                "Name exactly one item for this condition: a drug, a drug class, a drug property "
+                "or a patient factor (add another row for another item).",
+                code="one_target",
+            )
+        return cleaned
+
+
+class ConditionInline(LockedWithParent, admin.TabularInline):
+    model = Condition
+    form = ConditionForm
+    fields = ("group", *CONDITION_TARGETS.values())
+    autocomplete_fields = tuple(CONDITION_TARGETS.values())
+    extra = 0
+    verbose_name_plural = (
+        "Conditions on the current medicines and patient factors (none: always matches)"
+    )
+
+
 @admin.register(Rule)
 class RuleAdmin(CuratedRecordAdmin):
     form = RuleForm
@@ -116,23 +168,18 @@ class RuleAdmin(CuratedRecordAdmin):
     )
     search_fields = ("key", "title")
     list_select_related = ("drug",)
-    autocomplete_fields = (*CONDITION_FIELDS, "drug", *CITATION_FIELDS)
+    autocomplete_fields = ("drug", *CITATION_FIELDS)
+    inlines = [RulePainTypeInline, ConditionInline]
     fieldsets = (
-        (
-            "When",
-            {
-                "fields": CONDITION_FIELDS,
-                "description": "Empty conditions are not checked; a rule with none always "
-                "matches. Any of: one listed medicine (drug, class or property) or one listed "
-                "factor is enough. All of: every listed item. None of: no listed item.",
-            },
-        ),
         (
             "Note",
             {
                 "fields": ("kind", "drug", "level", "severity", "title", "text", "priority"),
                 "description": "Suitability and combination notes take a level; caution notes "
-                "a severity; context notes neither. Describe evidence and risk; never instruct.",
+                "a severity; context notes neither. Describe evidence and risk; never instruct. "
+                "When the note appears is set below: its pain types, and conditions on the "
+                "current medicines (a drug, a class or a property) and patient factors. Any of: "
+                "one listed item is enough. All of: every listed item. None of: no listed item.",
             },
         ),
         ("Cites", {"fields": CITATION_FIELDS}),
@@ -160,25 +207,12 @@ class ExpectationForm(forms.ModelForm):
         return cleaned
 
 
-class ExpectationInline(admin.TabularInline):
+class ExpectationInline(LockedWithParent, admin.TabularInline):
     model = Expectation
     form = ExpectationForm
     fields = ("outcome", "kind", "drug", "note_id", "level", "severity")
     autocomplete_fields = ("drug",)
     extra = 1
-
-    # The expectations of a published case are locked with it (`obj` is the case).
-    def _case_locked(self, request, case) -> bool:
-        return case is not None and is_locked(case.status, request.user)
-
-    def has_add_permission(self, request, obj):
-        return not self._case_locked(request, obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return not self._case_locked(request, obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not self._case_locked(request, obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(CuratorCase)
@@ -230,7 +264,7 @@ class CuratorCaseAdmin(CuratedRecordAdmin):
     def _run(self, request, cases):
         """Run the cases, drafts too, against what is published now."""
         try:
-            _payload, candidate = compile_candidate()
+            curated = candidate()
         except ReleaseError as error:
             self.message_user(
                 request,
@@ -238,7 +272,10 @@ class CuratorCaseAdmin(CuratedRecordAdmin):
                 messages.ERROR,
             )
             return redirect("admin:decision_curatorcase_changelist")
-        results = run_cases(candidate, case_specs(cases, published_only=False))
+        keys = set(cases.values_list("key", flat=True))
+        results = run_cases(
+            curated.release, case_specs(curated.data, published_only=False, keys=keys)
+        )
         passed = sum(result.passed for result in results)
         context = {
             **self.admin_site.each_context(request),

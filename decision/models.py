@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from decision.engine import PARTS
+from evidence import scales
 from evidence.models import (
     NMDAR_ONLY,
     SLUG_PATTERN,
@@ -24,6 +24,8 @@ from evidence.models import (
     Severity,
     Source,
     one_of,
+    scale_choices,
+    slug_format,
 )
 
 
@@ -34,13 +36,8 @@ class NoteKind(models.TextChoices):
     CONTEXT = "context", "Context"
 
 
-class Level(models.TextChoices):
-    """How the evidence judges a drug for this pain type, or adding it to a current medicine."""
-
-    FAVOURABLE = "favourable", "Favourable"
-    MIXED = "mixed", "Mixed"
-    UNFAVOURABLE = "unfavourable", "Unfavourable"
-    INSUFFICIENT = "insufficient", "Insufficient evidence"
+# How the evidence judges a drug for this pain type, or adding it to a current medicine.
+Level = scale_choices("Level", scales.LEVELS)
 
 
 def _optional_choice(field: str, choices: type[models.TextChoices], name: str):
@@ -49,29 +46,20 @@ def _optional_choice(field: str, choices: type[models.TextChoices], name: str):
     )
 
 
-def _medicines(label: str, verb: str):
-    """Three matching sets (drugs, classes, properties) for one of any/all/none."""
-    help_text = f"The patient's current medicines {verb}."
-    return (
-        models.ManyToManyField(
-            Drug, related_name="+", blank=True, verbose_name=f"{label}: drugs", help_text=help_text
-        ),
-        models.ManyToManyField(
-            DrugClass, related_name="+", blank=True, verbose_name=f"{label}: drug classes"
-        ),
-        models.ManyToManyField(
-            DrugProperty, related_name="+", blank=True, verbose_name=f"{label}: drug properties"
-        ),
-    )
+class ConditionGroup(models.TextChoices):
+    ANY = "any", "Any of"
+    ALL = "all", "All of"
+    NONE = "none", "None of"
 
 
-# A rule's condition and citation fields by name, for the admin, the compiler, the knowledge-base
-# file and the tests. Each condition group has one field per part of the engine's PARTS.
-CONDITION_GROUPS = ("any", "all", "none")
-CONDITION_FIELDS = (
-    "pain_types",
-    *(f"{group}_{part}" for group in CONDITION_GROUPS for part in PARTS),
-)
+# What a condition can name, as the knowledge-base file and the release payload spell it
+# ("when.any.drugs") -> the condition's field.
+CONDITION_TARGETS = {
+    "drugs": "drug",
+    "classes": "drug_class",
+    "properties": "drug_property",
+    "factors": "factor",
+}
 # The release payload's section for each kind of citation -> the rule's field.
 CITATIONS = {
     "findings": "cited_findings",
@@ -81,6 +69,22 @@ CITATIONS = {
     "sources": "cited_sources",
 }
 CITATION_FIELDS = tuple(CITATIONS.values())
+
+
+class RulePainType(models.Model):
+    """A pain type a rule is limited to. Protects the pain type: deleting it would widen the rule
+    to every pain type, so it is refused while a rule names it."""
+
+    rule = models.ForeignKey("decision.Rule", on_delete=models.CASCADE)
+    paintype = models.ForeignKey(PainType, on_delete=models.PROTECT, verbose_name="pain type")
+
+    class Meta:
+        db_table = "decision_rule_pain_types"
+        unique_together = [("rule", "paintype")]
+        verbose_name = "rule's pain type"
+
+    def __str__(self) -> str:
+        return f"rule {self.rule.key}: pain type {self.paintype}"
 
 
 class Rule(CuratedRecord):
@@ -93,7 +97,10 @@ class Rule(CuratedRecord):
     """
 
     key = models.CharField(
-        max_length=80, unique=True, help_text="Stable note id, e.g. ketamine-crps-suitability."
+        max_length=80,
+        unique=True,
+        validators=[slug_format],
+        help_text="Stable note id, e.g. ketamine-crps-suitability.",
     )
     priority = models.IntegerField(
         default=0,
@@ -105,21 +112,10 @@ class Rule(CuratedRecord):
 
     pain_types = models.ManyToManyField(
         PainType,
+        through=RulePainType,
         related_name="rules",
         blank=True,
         help_text="Any of these. Empty: every pain type.",
-    )
-    any_drugs, any_classes, any_properties = _medicines("Any of", "include at least one of these")
-    all_drugs, all_classes, all_properties = _medicines("All of", "include every one of these")
-    none_drugs, none_classes, none_properties = _medicines("None of", "include none of these")
-    any_factors = models.ManyToManyField(
-        PatientFactor, related_name="+", blank=True, verbose_name="factors: any of"
-    )
-    all_factors = models.ManyToManyField(
-        PatientFactor, related_name="+", blank=True, verbose_name="factors: all of"
-    )
-    none_factors = models.ManyToManyField(
-        PatientFactor, related_name="+", blank=True, verbose_name="factors: none of"
     )
 
     kind = models.CharField(max_length=16, choices=NoteKind.choices)
@@ -155,18 +151,6 @@ class Rule(CuratedRecord):
     history = HistoricalRecords(
         m2m_fields=[
             pain_types,
-            any_drugs,
-            any_classes,
-            any_properties,
-            all_drugs,
-            all_classes,
-            all_properties,
-            none_drugs,
-            none_classes,
-            none_properties,
-            any_factors,
-            all_factors,
-            none_factors,
             cited_findings,
             cited_safety,
             cited_combinations,
@@ -201,6 +185,82 @@ class Rule(CuratedRecord):
         return self.key
 
 
+class Condition(models.Model):
+    """One item a rule checks: a drug, drug class or drug property among the patient's current
+    medicines, or a ticked patient factor, in one group (any of, all of, none of).
+
+    Targets are protected: deleting a term a rule names would silently drop the condition and
+    change what the rule matches (a "none of" would widen it), so it is refused instead.
+    """
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="conditions")
+    group = models.CharField(max_length=4, choices=ConditionGroup.choices)
+    drug = models.ForeignKey(
+        Drug, null=True, blank=True, on_delete=models.PROTECT, related_name="rule_conditions"
+    )
+    drug_class = models.ForeignKey(
+        DrugClass, null=True, blank=True, on_delete=models.PROTECT, related_name="rule_conditions"
+    )
+    drug_property = models.ForeignKey(
+        DrugProperty,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rule_conditions",
+    )
+    factor = models.ForeignKey(
+        PatientFactor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rule_conditions",
+        verbose_name="patient factor",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rule", "group", "id"]
+        constraints = [
+            one_of("group", ConditionGroup, "condition_group_valid"),
+            models.CheckConstraint(
+                condition=(
+                    Q(drug__isnull=False, drug_class=None, drug_property=None, factor=None)
+                    | Q(drug=None, drug_class__isnull=False, drug_property=None, factor=None)
+                    | Q(drug=None, drug_class=None, drug_property__isnull=False, factor=None)
+                    | Q(drug=None, drug_class=None, drug_property=None, factor__isnull=False)
+                ),
+                name="condition_one_target",
+            ),
+            *(
+                models.UniqueConstraint(
+                    fields=["rule", "group", field],
+                    condition=Q(**{f"{field}__isnull": False}),
+                    name=f"condition_unique_{field}",
+                )
+                for field in CONDITION_TARGETS.values()
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rule {self.rule.key}: {self.get_group_display().lower()} {self.target_label}"
+
+    @property
+    def part(self) -> str:
+        """Which kind of item this condition names ("drugs", "classes", ...)."""
+        return next(
+            part for part, field in CONDITION_TARGETS.items() if getattr(self, f"{field}_id")
+        )
+
+    @property
+    def target(self):
+        return getattr(self, CONDITION_TARGETS[self.part])
+
+    @property
+    def target_label(self) -> str:
+        field = self._meta.get_field(CONDITION_TARGETS[self.part])
+        return f"{field.verbose_name} {self.target}"
+
+
 class Release(models.Model):
     """An immutable snapshot of all published evidence and rules, as the engine reads it."""
 
@@ -216,9 +276,6 @@ class Release(models.Model):
     class Meta:
         ordering = ["-published_at", "-id"]
         get_latest_by = "published_at"
-        permissions = [
-            ("publish_release", "Can publish records and knowledge-base releases, and roll back"),
-        ]
 
     def __str__(self) -> str:
         return self.version
@@ -274,7 +331,7 @@ class Assessment(models.Model):
 class CuratorCase(CuratedRecord):
     """A virtual patient and the notes it must and must not get; publishing runs them all."""
 
-    key = models.CharField(max_length=80, unique=True)
+    key = models.CharField(max_length=80, unique=True, validators=[slug_format])
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     pain_type = models.ForeignKey(PainType, on_delete=models.PROTECT, related_name="test_cases")

@@ -9,6 +9,7 @@ a newer one through a shared cache key or, failing that, a short time-to-live.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -22,20 +23,10 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from decision.cases import CaseResult, CaseSpec, Expect, run_cases
-from decision.engine import PARTS, CompiledRelease, Inputs, ReleaseError
-from decision.memo import BoundedMemo
-from decision.models import (
-    CITATION_FIELDS,
-    CITATIONS,
-    CONDITION_FIELDS,
-    CONDITION_GROUPS,
-    Activation,
-    ActivationReason,
-    CuratorCase,
-    Release,
-    Rule,
-)
-from evidence import selectors
+from decision.engine import CompiledRelease, Inputs, ReleaseError
+from decision.knowledge_base import export_data
+from decision.models import Activation, ActivationReason, Release
+from evidence.citations import vancouver_citation
 from evidence.models import Status
 
 PAYLOAD_FORMAT = 1
@@ -85,11 +76,19 @@ class AlreadyActive(ValueError):
 # --- Compiling published content into a payload ------------------------------------------------
 
 
-def build_payload() -> dict:
-    """Every published record as plain JSON, in key order: what a release stores."""
-    drug_names = {drug.slug: drug.name for drug in selectors.drugs()}
-    pain_names = {pain.slug: pain.name for pain in selectors.pain_types()}
-    published_sources = {source.key: source for source in selectors.sources(published_only=True)}
+def payload_from(data: dict) -> dict:
+    """The release payload of knowledge-base data (`export_data`, or a file): its published
+    records, in the form the engine compiles, in key order. Pure: no database.
+
+    Raises `ReleaseError` naming every published record that cites an unpublished one.
+    """
+
+    def published(section: str) -> list[dict]:
+        return [record for record in data[section] if record["status"] == Status.PUBLISHED]
+
+    drug_names = {drug["slug"]: drug["name"] for drug in data["drugs"]}
+    pain_names = {pain["slug"]: pain["name"] for pain in data["pain_types"]}
+    published_sources = {source["key"]: source for source in published("sources")}
     problems: list[str] = []
 
     def cited_sources(owner: str, keys: list[str]) -> list[str]:
@@ -101,78 +100,100 @@ def build_payload() -> dict:
         return keys
 
     findings = {}
-    for finding in selectors.findings(published_only=True):
-        subject = drug_names[finding.drug.slug] if finding.drug else "NMDA-receptor antagonists"
-        findings[finding.key] = {
-            "title": f"{subject} in {pain_names[finding.pain_type.slug]}"
-            + (f" ({finding.product})" if finding.product else ""),
-            "drug": finding.drug.slug if finding.drug else None,
-            "product": finding.product,
-            "pain_type": finding.pain_type.slug,
-            "condition_scope": finding.condition_scope,
-            "population": finding.population,
-            "direction": finding.direction,
-            "certainty": finding.certainty,
-            "certainty_reason": finding.certainty_reason,
-            "summary": finding.summary,
-            "sources": cited_sources(f"finding {finding.key}", selectors.keys(finding.sources)),
+    for finding in published("findings"):
+        subject = drug_names[finding["drug"]] if finding["drug"] else "NMDA-receptor antagonists"
+        product = f" ({finding['product']})" if finding["product"] else ""
+        findings[finding["key"]] = {
+            "title": f"{subject} in {pain_names[finding['pain_type']]}{product}",
+            **{
+                name: finding[name]
+                for name in (
+                    "drug",
+                    "product",
+                    "pain_type",
+                    "condition_scope",
+                    "population",
+                    "direction",
+                    "certainty",
+                    "certainty_reason",
+                    "summary",
+                )
+            },
+            "sources": cited_sources(f"finding {finding['key']}", finding["sources"]),
         }
     safety = {}
-    for concern in selectors.safety_concerns(published_only=True):
-        product = f" ({concern.product})" if concern.product else ""
-        safety[concern.key] = {
-            "title": f"{drug_names[concern.drug.slug]}{product}: {concern.concern}",
-            "drug": concern.drug.slug,
-            "severity": concern.severity,
-            "summary": concern.summary,
-            "sources": cited_sources(
-                f"safety concern {concern.key}", selectors.keys(concern.sources)
-            ),
+    for concern in published("safety_concerns"):
+        product = f" ({concern['product']})" if concern["product"] else ""
+        safety[concern["key"]] = {
+            "title": f"{drug_names[concern['drug']]}{product}: {concern['concern']}",
+            "drug": concern["drug"],
+            "severity": concern["severity"],
+            "summary": concern["summary"],
+            "sources": cited_sources(f"safety concern {concern['key']}", concern["sources"]),
         }
     combinations = {}
-    for combination in selectors.combinations(published_only=True):
-        combinations[combination.key] = {
-            "title": f"{drug_names[combination.nmdar_drug.slug]} with {combination.partner}",
-            "drug": combination.nmdar_drug.slug,
-            "direction": combination.direction,
-            "summary": combination.summary,
-            "sources": cited_sources(
-                f"combination {combination.key}", selectors.keys(combination.sources)
-            ),
+    for combination in published("combinations"):
+        combinations[combination["key"]] = {
+            "title": f"{drug_names[combination['nmdar_drug']]} with {combination['partner']}",
+            "drug": combination["nmdar_drug"],
+            "direction": combination["direction"],
+            "summary": combination["summary"],
+            "sources": cited_sources(f"combination {combination['key']}", combination["sources"]),
         }
     conflicts = {}
-    for conflict in selectors.conflicts(published_only=True):
-        conflicts[conflict.key] = {
-            "title": conflict.topic,
-            "summary": conflict.summary,
-            "sources": cited_sources(f"conflict {conflict.key}", selectors.keys(conflict.sources)),
+    for conflict in published("conflicts"):
+        conflicts[conflict["key"]] = {
+            "title": conflict["topic"],
+            "summary": conflict["summary"],
+            "sources": cited_sources(f"conflict {conflict['key']}", conflict["sources"]),
         }
+    cited_records = {
+        "findings": findings,
+        "safety": safety,
+        "combinations": combinations,
+        "conflicts": conflicts,
+        "sources": published_sources,
+    }
+    rules = []
+    for rule in published("rules"):
+        for section, keys in rule["cites"].items():
+            drafts = [key for key in keys if key not in cited_records[section]]
+            if drafts:
+                problems.append(
+                    f"rule {rule['key']} cites unpublished {section}: {', '.join(drafts)}"
+                )
+        rules.append({name: rule[name] for name in RULE_FIELDS})
+    if problems:
+        raise ReleaseError("; ".join(problems))
     cited_keys = {
         key
         for section in (findings, safety, combinations, conflicts)
         for record in section.values()
         for key in record["sources"]
-    }
-    rules = [_rule_payload(rule) for rule in _published_rules()]
-    cited_keys |= {key for rule in rules for key in rule["cites"]["sources"]}
+    } | {key for rule in rules for key in rule["cites"]["sources"]}
     sources = {
         key: {
-            "citation": source.citation(),
-            "pmid": source.pmid,
-            "doi": source.doi,
-            "url": source.url,
-            "study_type": source.study_type,
-            "year": source.year,
-            "founding_review": source.is_founding_review,
+            "citation": vancouver_citation(
+                **{name: source[name] or "" for name in CITATION_PARTS}, year=source["year"]
+            ),
+            "pmid": source["pmid"],
+            "doi": source["doi"],
+            "url": source["url"],
+            "study_type": source["study_type"],
+            "year": source["year"],
+            "founding_review": source["is_founding_review"],
         }
         for key, source in published_sources.items()
-        if key in cited_keys or source.is_founding_review
+        if key in cited_keys or source["is_founding_review"]
     }
-    if problems:
-        raise ReleaseError("; ".join(problems))
     return {
         "format": PAYLOAD_FORMAT,
-        "vocabulary": _vocabulary_payload(),
+        "vocabulary": {
+            section: [
+                {name: item[name] for name in VOCABULARY_FIELDS[section]} for item in data[section]
+            ]
+            for section in VOCABULARY_FIELDS
+        },
         "sources": sources,
         "findings": findings,
         "safety": safety,
@@ -182,64 +203,32 @@ def build_payload() -> dict:
     }
 
 
-def _vocabulary_payload() -> dict:
-    def term(item) -> dict:
-        return {"slug": item.slug, "name": item.name, "description": item.description}
-
-    return {
-        "pain_types": [term(item) for item in selectors.pain_types()],
-        "drug_classes": [term(item) for item in selectors.drug_classes()],
-        "drug_properties": [term(item) for item in selectors.drug_properties()],
-        "patient_factors": [term(item) for item in selectors.patient_factors()],
-        "drugs": [
-            {
-                **term(drug),
-                "classes": selectors.slugs(drug.classes),
-                "properties": selectors.slugs(drug.properties),
-            }
-            for drug in selectors.drugs()
-        ],
-    }
-
-
-def _published_rules():
-    return (
-        Rule.objects.filter(status=Status.PUBLISHED)
-        .select_related("drug")
-        .prefetch_related(*CONDITION_FIELDS, *CITATION_FIELDS)
-        .order_by("key")
-    )
+RULE_FIELDS = (
+    "key",
+    "kind",
+    "drug",
+    "level",
+    "severity",
+    "priority",
+    "title",
+    "text",
+    "when",
+    "cites",
+)
+CITATION_PARTS = ("authors", "title", "journal", "volume", "issue", "pages")
+_TERM = ("slug", "name", "description")
+VOCABULARY_FIELDS = {
+    "pain_types": _TERM,
+    "drug_classes": _TERM,
+    "drug_properties": _TERM,
+    "patient_factors": _TERM,
+    "drugs": (*_TERM, "classes", "properties"),
+}
 
 
-def _rule_payload(rule: Rule) -> dict:
-    def slug_list(field: str) -> list[str]:
-        return sorted(item.slug for item in getattr(rule, field).all())
-
-    cites = {}
-    for section, field in CITATIONS.items():
-        cited = sorted(getattr(rule, field).all(), key=lambda record: record.key)
-        drafts = [record.key for record in cited if record.status != Status.PUBLISHED]
-        if drafts:
-            raise ReleaseError(f"rule {rule.key} cites unpublished {section}: {', '.join(drafts)}")
-        cites[section] = [record.key for record in cited]
-    return {
-        "key": rule.key,
-        "kind": rule.kind,
-        "drug": rule.drug.slug if rule.drug else None,
-        "level": rule.level,
-        "severity": rule.severity,
-        "priority": rule.priority,
-        "title": rule.title,
-        "text": rule.text,
-        "when": {
-            "pain_types": slug_list("pain_types"),
-            **{
-                group: {part: slug_list(f"{group}_{part}") for part in PARTS}
-                for group in CONDITION_GROUPS
-            },
-        },
-        "cites": cites,
-    }
+def build_payload() -> dict:
+    """The payload of everything published now."""
+    return payload_from(export_data())
 
 
 def content_hash(payload: dict) -> str:
@@ -247,46 +236,46 @@ def content_hash(payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def case_specs(cases=None, *, published_only: bool = True) -> list[CaseSpec]:
-    """The curator cases (all, or those of a queryset) as the engine-side specs that run."""
-    cases = CuratorCase.objects.all() if cases is None else cases
-    if published_only:
-        cases = cases.filter(status=Status.PUBLISHED)
-    cases = (
-        cases.order_by("key")
-        .select_related("pain_type")
-        .prefetch_related("analgesics", "factors", "expectations__drug")
-    )
-    return [case_spec(case) for case in cases]
+def case_specs(data: dict, *, published_only: bool = True, keys=None) -> list[CaseSpec]:
+    """The curator cases of knowledge-base data (all, or those with `keys`) as engine specs."""
+    return [
+        CaseSpec(
+            key=case["key"],
+            title=case["title"],
+            inputs=Inputs.build(case["pain_type"], case["analgesics"], case["factors"]),
+            expectations=tuple(
+                Expect(
+                    outcome=row["outcome"],
+                    kind=row["kind"],
+                    drug=row["drug"] or None,
+                    note_id=row["note_id"] or "",
+                    level=row["level"] or "",
+                    severity=row["severity"] or "",
+                )
+                for row in case["expect"]
+            ),
+        )
+        for case in data["test_cases"]
+        if (not published_only or case["status"] == Status.PUBLISHED)
+        and (keys is None or case["key"] in keys)
+    ]
 
 
-def case_spec(case: CuratorCase) -> CaseSpec:
-    return CaseSpec(
-        key=case.key,
-        title=case.title,
-        inputs=Inputs.build(
-            case.pain_type.slug,
-            [drug.slug for drug in case.analgesics.all()],
-            [factor.slug for factor in case.factors.all()],
-        ),
-        expectations=tuple(
-            Expect(
-                outcome=expectation.outcome,
-                kind=expectation.kind,
-                drug=expectation.drug.slug if expectation.drug else None,
-                note_id=expectation.note_id,
-                level=expectation.level,
-                severity=expectation.severity,
-            )
-            for expectation in case.expectations.all()
-        ),
-    )
+@dataclass(frozen=True)
+class Candidate:
+    """What is curated now, read once: its data, and its published part compiled as a release."""
+
+    data: dict
+    payload: dict
+    release: CompiledRelease
 
 
-def compile_candidate() -> tuple[dict, CompiledRelease]:
-    """The payload of what is published now, compiled as the engine would serve it."""
-    payload = build_payload()
-    return payload, CompiledRelease.from_payload(payload, version="candidate")
+def candidate(data: dict | None = None) -> Candidate:
+    """The published part of `data` (default: the database now) compiled as the engine would
+    serve it; raises `ReleaseError` when it does not compile."""
+    data = export_data() if data is None else data
+    payload = payload_from(data)
+    return Candidate(data, payload, CompiledRelease.from_payload(payload, version="candidate"))
 
 
 # --- Publishing, rollback, changelog --------------------------------------------------------
@@ -296,15 +285,15 @@ def plan_release() -> ReleasePlan:
     """Compile what is published now, run every published curator case, describe the change."""
     previous = current_release()
     try:
-        payload, candidate = compile_candidate()
+        curated = candidate()
     except ReleaseError as error:
         return ReleasePlan(previous=previous, error=str(error))
     return ReleasePlan(
         previous=previous,
-        payload=payload,
-        results=tuple(run_cases(candidate, case_specs())),
-        digest=content_hash(payload),
-        changelog=describe_changes(previous.payload if previous else None, payload),
+        payload=curated.payload,
+        results=tuple(run_cases(curated.release, case_specs(curated.data))),
+        digest=content_hash(curated.payload),
+        changelog=describe_changes(previous.payload if previous else None, curated.payload),
     )
 
 
@@ -465,9 +454,6 @@ def active_release() -> CompiledRelease | None:
         return _memory.release
 
 
-_by_id = BoundedMemo(size=8)
-
-
 def compiled_release(release_id: int) -> CompiledRelease:
     """Any release, compiled; releases never change, so each process compiles one only once.
 
@@ -477,7 +463,12 @@ def compiled_release(release_id: int) -> CompiledRelease:
     active = _memory.release
     if active is not None and active.id == release_id:
         return active
-    return _by_id.get(release_id, lambda: compile_release(Release.objects.get(pk=release_id)))
+    return _compiled_by_id(release_id)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled_by_id(release_id: int) -> CompiledRelease:
+    return compile_release(Release.objects.get(pk=release_id))
 
 
 def compile_release(release: Release) -> CompiledRelease:
@@ -494,5 +485,5 @@ def forget_active_release() -> None:
     """Drop the in-memory release (tests, and after a database restore)."""
     with _lock:
         _memory.release, _memory.checked_at = None, float("-inf")
-        _by_id.clear()
+        _compiled_by_id.cache_clear()
     cache.delete(CACHE_KEY)

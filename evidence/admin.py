@@ -32,8 +32,12 @@ from evidence.models import (
     Source,
 )
 from evidence.references import ReferenceImportError, import_references
+from evidence.roles import is_locked
 
 ADMIN_CSS = {"all": ["admin-extra/admin.css"]}
+admin.site.site_header = "NMDAR decision support: curation"
+admin.site.site_title = "NMDAR curation"
+admin.site.index_title = "Evidence, rules and releases"
 CURATION_FIELDSET = (
     "Status and review",
     {
@@ -90,17 +94,17 @@ class CuratedRecordAdmin(SimpleHistoryAdmin):
     # A published record is locked for a curator: Django then shows it read-only, without the
     # save and delete buttons, and refuses a change or delete that is posted anyway.
     def has_change_permission(self, request, obj=None):
-        if obj is not None and forms.is_locked(obj.status, request.user):
+        if obj is not None and is_locked(obj.status, request.user):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and forms.is_locked(obj.status, request.user):
+        if obj is not None and is_locked(obj.status, request.user):
             return False
         return super().has_delete_permission(request, obj)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and forms.is_locked(obj.status, request.user):
+        if obj is not None and is_locked(obj.status, request.user):
             self.message_user(
                 request,
                 "This record is published: only a reviewer can change it.",

@@ -2,8 +2,8 @@
 
 The database refuses a published record without sources (deferred triggers on PostgreSQL) and a
 rule whose scale does not fit its kind (check constraints); these forms catch both first with a
-readable message. They also hold the publishing role: only a reviewer (permission
-`decision.publish_release`) may publish a record or change one that is published.
+readable message. They also apply the publishing role (evidence/roles.py): only a reviewer may
+publish a record or change one that is published.
 """
 
 from django import forms
@@ -12,26 +12,12 @@ from django.utils.functional import cached_property
 
 from evidence.models import NMDAR_CLASS, CuratedRecord, Source, Status
 from evidence.references import MAX_BYTES, TOO_LARGE
+from evidence.roles import can_publish, is_locked
 
-PUBLISH_PERMISSION = "decision.publish_release"
 NOT_NMDAR = (
     f"Choose an NMDA-receptor antagonist: only drugs of the class '{NMDAR_CLASS}' can be chosen "
     "here."
 )
-
-
-def can_publish(user) -> bool:
-    return user is not None and user.has_perm(PUBLISH_PERMISSION)
-
-
-def is_locked(status: str | None, user) -> bool:
-    """Whether a record stored with `status` is locked for `user`.
-
-    A published record may be changed or deleted only by a reviewer. The admin hides the save
-    and delete buttons for a locked record; the form refuses to save one (a history revert is
-    posted with view permission only).
-    """
-    return status == Status.PUBLISHED and not can_publish(user)
 
 
 def _keys(records) -> str:

@@ -6,19 +6,29 @@ store a record the rest of the app would misread. Curated records carry a draft/
 only published records reach a release.
 """
 
-import re
-
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-NMDAR_CLASS = "nmdar_antagonist"
+from evidence import scales
+from evidence.citations import vancouver_citation
+from evidence.scales import NMDAR_CLASS
+
 # For a foreign key to the NMDA-receptor antagonist a record is about: forms and the admin's
 # autocomplete offer and accept only those drugs.
 NMDAR_ONLY = {"classes__slug": NMDAR_CLASS}
 SLUG_PATTERN = r"^[a-z0-9]+([_-][a-z0-9]+)*$"
+PMID_PATTERN = r"^[0-9]+$"
+# The same rules as the check constraints below, as validators: forms and the knowledge-base
+# file check say what is wrong before the database would refuse it.
+slug_format = RegexValidator(
+    SLUG_PATTERN, "Use lower-case letters and digits, joined by single - or _ (e.g. zhou-2011)."
+)
+pmid_format = RegexValidator(PMID_PATTERN, "A PMID is digits only (e.g. 21686074).")
+doi_format = RegexValidator(r"^10\.", "A DOI starts with 10. (e.g. 10.1586/ecp.11.17).")
 
 
 class Status(models.TextChoices):
@@ -26,42 +36,18 @@ class Status(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
-class StudyType(models.TextChoices):
-    REVIEW = "review", "Review"
-    SYSTEMATIC_REVIEW = "systematic_review", "Systematic review"
-    META_ANALYSIS = "meta_analysis", "Meta-analysis"
-    RCT = "rct", "Randomised controlled trial"
-    OBSERVATIONAL = "observational", "Observational study"
-    CASE_SERIES = "case_series", "Case series or case report"
-    ANIMAL = "animal", "Animal study"
-    LABEL = "label", "Drug label"
+def scale_choices(name: str, scale: dict[str, str]) -> type[models.TextChoices]:
+    """Django choices for one of `evidence.scales`, which stays the single definition."""
+    return models.TextChoices(
+        name, [(value.upper(), (value, label)) for value, label in scale.items()]
+    )
 
 
-class Direction(models.TextChoices):
-    BENEFIT = "benefit", "Benefit"
-    NO_BENEFIT = "no_benefit", "No benefit"
-    MIXED = "mixed", "Mixed"
-    INSUFFICIENT = "insufficient", "Insufficient evidence"
-
-
-class Certainty(models.TextChoices):
-    """GRADE certainty of a body of evidence (docs/curation.md explains each level)."""
-
-    HIGH = "high", "High"
-    MODERATE = "moderate", "Moderate"
-    LOW = "low", "Low"
-    VERY_LOW = "very_low", "Very low"
-
-
-class Severity(models.TextChoices):
-    HIGH = "high", "High"
-    MODERATE = "moderate", "Moderate"
-    LOW = "low", "Low"
-
-
-class Population(models.TextChoices):
-    PATIENTS = "patients", "Patients"
-    ANIMAL = "animal", "Animal model"
+StudyType = scale_choices("StudyType", scales.STUDY_TYPES)
+Direction = scale_choices("Direction", scales.DIRECTIONS)
+Certainty = scale_choices("Certainty", scales.CERTAINTIES)
+Severity = scale_choices("Severity", scales.SEVERITIES)
+Population = scale_choices("Population", scales.POPULATIONS)
 
 
 class CodeSystem(models.TextChoices):
@@ -81,6 +67,7 @@ class VocabularyTerm(models.Model):
     slug = models.CharField(
         max_length=64,
         unique=True,
+        validators=[slug_format],
         help_text="Stable identifier used by the form, the API and the rules. Never rename.",
     )
     name = models.CharField(max_length=200)
@@ -165,6 +152,20 @@ class ClinicalCode(models.Model):
 # --- Curated records ------------------------------------------------------------------------
 
 
+class Curation(models.Model):
+    """Holds the reviewers' permission to publish (evidence/roles.py); it has no table."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("publish", "Can publish records and knowledge-base releases, and roll back"),
+        ]
+
+    def __str__(self) -> str:
+        return "curation"
+
+
 class CuratedQuerySet(models.QuerySet):
     def overdue(self):
         """Records whose review date has passed."""
@@ -200,22 +201,26 @@ class CuratedRecord(models.Model):
         return self.review_due is not None and self.review_due < timezone.localdate()
 
 
-PMID_PATTERN = r"^[0-9]+$"
-
-
 class Source(CuratedRecord):
     key = models.CharField(
-        max_length=80, unique=True, help_text="Short stable key, e.g. zhou-2011."
+        max_length=80,
+        unique=True,
+        validators=[slug_format],
+        help_text="Short stable key, e.g. zhou-2011.",
     )
     authors = models.TextField(blank=True, help_text="Vancouver style: Zhou HY, Chen SR, Pan HL")
     title = models.TextField()
     journal = models.CharField(max_length=300, blank=True)
-    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
     volume = models.CharField(max_length=32, blank=True)
     issue = models.CharField(max_length=32, blank=True)
     pages = models.CharField(max_length=32, blank=True)
-    doi = models.CharField(max_length=200, blank=True, verbose_name="DOI")
-    pmid = models.CharField(max_length=12, blank=True, verbose_name="PMID")
+    doi = models.CharField(max_length=200, blank=True, validators=[doi_format], verbose_name="DOI")
+    pmid = models.CharField(
+        max_length=12, blank=True, validators=[pmid_format], verbose_name="PMID"
+    )
     url = models.URLField(max_length=500, blank=True, verbose_name="URL")
     study_type = models.CharField(max_length=24, choices=StudyType.choices)
     population = models.TextField(blank=True)
@@ -273,46 +278,10 @@ class Source(CuratedRecord):
         )
 
 
-def _with_full_stop(text: str) -> str:
-    text = text.strip()
-    return text if not text or text[-1] in ".?!" else f"{text}."
-
-
-def vancouver_citation(
-    *, authors: str, title: str, journal: str, year, volume: str, issue: str, pages: str
-) -> str:
-    """A Vancouver-style reference; parts the source lacks are left out, never guessed.
-
-    More than six authors are cut to the first three and "et al.", as in the API contract's
-    example.
-    """
-    names = [name.strip() for name in authors.split(",") if name.strip()]
-    if names and re.fullmatch(r"et al\.?", names[-1]):
-        names[-1] = "et al."
-    elif len(names) > 6:
-        names = [*names[:3], "et al."]
-    parts = []
-    if names:
-        parts.append(_with_full_stop(", ".join(names)))
-    parts.append(_with_full_stop(title))
-    if journal:
-        parts.append(_with_full_stop(journal))
-    locator = str(year) if year else ""
-    if volume:
-        locator += f";{volume}" if locator else volume
-        if issue:
-            locator += f"({issue})"
-    if pages:
-        locator += f":{pages}"
-    if locator:
-        parts.append(_with_full_stop(locator))
-    return " ".join(parts)
-
-
 class Finding(CuratedRecord):
     """What the evidence says about one NMDAR antagonist (or the whole class) in one pain type."""
 
-    key = models.CharField(max_length=80, unique=True)
+    key = models.CharField(max_length=80, unique=True, validators=[slug_format])
     drug = models.ForeignKey(
         Drug,
         null=True,
@@ -362,7 +331,7 @@ class Finding(CuratedRecord):
 class SafetyConcern(CuratedRecord):
     """A risk of one NMDAR antagonist, triggered by patient factors or current medicines."""
 
-    key = models.CharField(max_length=80, unique=True)
+    key = models.CharField(max_length=80, unique=True, validators=[slug_format])
     drug = models.ForeignKey(
         Drug,
         on_delete=models.PROTECT,
@@ -412,7 +381,7 @@ class SafetyConcern(CuratedRecord):
 class Combination(CuratedRecord):
     """Evidence on adding an NMDAR antagonist to another medicine or class."""
 
-    key = models.CharField(max_length=80, unique=True)
+    key = models.CharField(max_length=80, unique=True, validators=[slug_format])
     nmdar_drug = models.ForeignKey(
         Drug,
         on_delete=models.PROTECT,
@@ -452,7 +421,7 @@ class Combination(CuratedRecord):
 class Conflict(CuratedRecord):
     """Where the founding review's claim and later evidence disagree."""
 
-    key = models.CharField(max_length=80, unique=True)
+    key = models.CharField(max_length=80, unique=True, validators=[slug_format])
     topic = models.CharField(max_length=200)
     summary = models.TextField()
     pain_types = models.ManyToManyField(

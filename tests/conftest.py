@@ -5,11 +5,18 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
-from decision.knowledge_base import DEFAULT_PATH, load_data, read_file
-from decision.models import Activation, ActivationReason, Release
-from decision.releases import build_payload, content_hash, forget_active_release, publish_release
-from evidence.models import Direction, Severity
+from decision.knowledge_base import DEFAULT_PATH, dump, export_data, load_data, read_file
+from decision.models import Activation, ActivationReason, Condition, Release, Rule
+from decision.releases import (
+    build_payload,
+    content_hash,
+    forget_active_release,
+    payload_from,
+    publish_release,
+)
+from evidence.models import Direction, Finding, Severity, Source
 from tests import factories as f
 
 
@@ -242,20 +249,42 @@ def mini_release(mini_kb) -> Release:
 
 
 @pytest.fixture(scope="session")
-def shipped_payload(django_db_setup, django_db_blocker) -> dict:
-    """The compiled payload of the shipped knowledge base, loaded once per test session."""
+def shipped_data() -> dict:
+    """The shipped knowledge-base file, read and checked once per test session."""
+    return read_file(DEFAULT_PATH)
+
+
+@pytest.fixture(scope="session")
+def shipped_load(django_db_setup, django_db_blocker, shipped_data):
+    """What loading the shipped file into an empty database does, done once per session: the
+    payload published from it, the file exported back, and what a second load changes. The
+    database is left as it was."""
     with django_db_blocker.unblock(), transaction.atomic():
-        load_data(read_file(DEFAULT_PATH))
+        first = load_data(shipped_data)
+        exported = dump(export_data())
+        history = {model: model.history.count() for model in (Finding, Rule, Source, Condition)}
+        second = load_data(shipped_data)
         payload = build_payload()
+        history_after = {model: model.history.count() for model in history}
         transaction.set_rollback(True)
-    return payload
+    return SimpleNamespace(
+        first=first,
+        second=second,
+        exported=exported,
+        payload=payload,
+        history_added=sum(history_after.values()) - sum(history.values()),
+    )
+
+
+@pytest.fixture(scope="session")
+def shipped_payload(shipped_data) -> dict:
+    """The release payload of the shipped file, built without the database."""
+    return payload_from(shipped_data)
 
 
 @pytest.fixture
 def shipped_release(db, shipped_payload) -> Release:
     """The shipped knowledge base as the active release (stored directly from its payload)."""
-    from django.utils import timezone
-
     release = Release.objects.create(
         version="2026.11.27-1",
         published_at=timezone.now(),

@@ -149,6 +149,20 @@ class ConflictFactory(factory.django.DjangoModelFactory):
     locals().update(_many("sources", "pain_types", "drugs"))
 
 
+def _conditions():
+    """Hooks that add a rule's conditions from lists: `RuleFactory(any_classes=[opioid])`."""
+    hooks = {}
+    for group in decision.ConditionGroup.values:
+        for part, target in decision.CONDITION_TARGETS.items():
+
+            def hook(obj, create, extracted, _group=group, _target=target, **kwargs):
+                for item in extracted or () if create else ():
+                    decision.Condition.objects.create(rule=obj, group=_group, **{_target: item})
+
+            hooks[f"{group}_{part}"] = factory.PostGeneration(hook)
+    return hooks
+
+
 class RuleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = decision.Rule
@@ -159,7 +173,8 @@ class RuleFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Rule {n}")
     text = "What the evidence says."
     status = evidence.Status.PUBLISHED
-    locals().update(_many(*decision.CONDITION_FIELDS, *decision.CITATION_FIELDS))
+    locals().update(_many("pain_types", *decision.CITATION_FIELDS))
+    locals().update(_conditions())
 
 
 class CuratorCaseFactory(factory.django.DjangoModelFactory):
