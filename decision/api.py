@@ -1,13 +1,12 @@
 """The JSON API of API.md: create and read assessments, and read the live vocabulary.
 
-Views are glue, as elsewhere: check the request, validate the inputs with `parse_inputs` (the
-same function the form uses), answer and store through `decision.assessments`. The body is read
-and parsed here rather than by a ninja schema parameter, for two reasons: the contract wants
-`400 {"errors": {field: [...]}}` where ninja's own validation answers 422, and the body's size
-must be checked before it is read. The request schema is still declared for OpenAPI.
-
-Every error is JSON in the same envelope, `{"errors": {"<field>": ["message", ...]}}`, including
-the 404s and 405s that ninja and Django would otherwise answer in plain text or HTML.
+django-ninja parses and validates: the body is read by `JsonBodyParser` (415 for anything but
+UTF-8 JSON, 413 past `DATA_UPLOAD_MAX_MEMORY_SIZE`), validated as `AssessmentIn` (types, and
+every slug against the active release's vocabulary), and the answer is an `AssessmentOut`.
+Exception handlers turn every refusal into the contract's envelope,
+`{"errors": {"<field>": ["message", ...]}}`, including the 404s and 405s that ninja and Django
+would otherwise answer in plain text or HTML. Views are glue: the same `decision.assessments`
+functions answer the form.
 """
 
 from __future__ import annotations
@@ -17,31 +16,35 @@ import functools
 import json
 import re
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path, reverse
 from django.views.decorators.http import require_GET
-from ninja import NinjaAPI, P, PathEx, Schema
-from pydantic import ConfigDict, Field
+from ninja import NinjaAPI, P, PathEx, Schema, Status
+from ninja.errors import HttpError, ValidationError
+from ninja.parser import Parser
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo
+from pydantic_core import PydanticCustomError
 
 from decision.assessments import (
-    INPUT_FIELDS,
     MAX_LIST_ITEMS,
-    InvalidInputs,
-    answer_for,
-    document_json,
+    answer,
     knowledge_base_info,
-    parse_inputs,
+    slug_error,
     store_assessment,
+    stored_notes,
 )
 from decision.disclaimer import DISCLAIMER
-from decision.engine import LEVELS, SEVERITIES, CompiledRelease
-from decision.models import Assessment, NoteKind
-from decision.releases import active_release
+from decision.engine import CompiledRelease, Inputs, Note
+from decision.models import Assessment
+from decision.releases import active_release, compiled_release
+from evidence.scales import LEVELS, NOTE_KINDS, SEVERITIES
 
-MAX_BODY_BYTES = 64 * 1024
+# The contract's limit; Django refuses larger declared bodies before they are read.
+MAX_BODY_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 # A body with thousands of unknown keys gets the first few named, not a reply larger than itself.
 MAX_NAMED_UNKNOWN_FIELDS = 20
 
@@ -50,6 +53,9 @@ IDENTIFIERS_REFUSED = (
     "identifier. An assessment is anonymous."
 )
 UNKNOWN_FIELD = "Unknown field; the fields are pain_type, analgesics and factors."
+NOT_AN_OBJECT = "The body must be a JSON object with a pain_type."
+PAIN_TYPE_REQUIRED = "This field is required: give one pain-type slug."
+NO_RELEASE = "No knowledge-base release is published yet; try again later."
 
 # Field names that look like patient identifiers get a message saying why they are refused
 # (every unknown field is refused anyway). Compared after lower-casing and dropping separators,
@@ -90,7 +96,70 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-# --- Schemas: they document the API in OpenAPI; the views build plain dicts ------------------
+# --- Reading the body ---------------------------------------------------------------------
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class JsonBodyParser(Parser):
+    """UTF-8 JSON only (RFC 8259): a body in another type or charset is refused, not guessed."""
+
+    def parse_body(self, request: HttpRequest):
+        if request.content_type != "application/json" or (
+            request.content_params.get("charset", "utf-8").strip().lower() not in {"utf-8", "utf8"}
+        ):
+            raise ApiError(
+                415,
+                {"content_type": ["Send the body as JSON, with Content-Type: application/json."]},
+            )
+        body = request.body
+        # A declared length is checked by Django before reading; this catches a body sent
+        # without one (chunked, through an ASGI server).
+        if len(body) > MAX_BODY_BYTES:
+            raise _too_large()
+        try:
+            return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        except UnicodeDecodeError:
+            raise ApiError(400, {"body": ["The body is not UTF-8 encoded."]}) from None
+        except json.JSONDecodeError as error:
+            message = f"Malformed JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+            raise ApiError(400, {"body": [message]}) from None
+        except RecursionError:
+            raise ApiError(400, {"body": ["Malformed JSON: nested too deeply."]}) from None
+        except ValueError:  # NaN and Infinity, or a number with thousands of digits
+            message = "Malformed JSON: NaN, Infinity or an overlong number."
+            raise ApiError(400, {"body": [message]}) from None
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, {"body": [f"The body is larger than {MAX_BODY_BYTES} bytes."]})
+
+
+# --- Schemas --------------------------------------------------------------------------------
+
+
+def request_release(request: HttpRequest) -> CompiledRelease | None:
+    """The release that answers this request: looked up once, so validation and the answer
+    use the same one even if another is published meanwhile."""
+    if not hasattr(request, "_nmdar_release"):
+        request._nmdar_release = active_release()
+    return request._nmdar_release
+
+
+def _known(field: str):
+    """A validator that checks one slug against the vocabulary of the request's release."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        release = request_release(info.context["request"])
+        if release is None:
+            raise PydanticCustomError("no_release", NO_RELEASE)
+        if message := slug_error(release, field, value):
+            raise PydanticCustomError("unknown_slug", message)
+        return value
+
+    return AfterValidator(check)
 
 
 class AssessmentIn(Schema):
@@ -107,13 +176,15 @@ class AssessmentIn(Schema):
         },
     )
 
-    pain_type: str = Field(description="One pain-type slug (see GET /api/v1/vocabulary).")
-    analgesics: list[str] = Field(
+    pain_type: Annotated[str, _known("pain_type")] = Field(
+        description="One pain-type slug (see GET /api/v1/vocabulary)."
+    )
+    analgesics: list[Annotated[str, _known("analgesics")]] = Field(
         default_factory=list,
         max_length=MAX_LIST_ITEMS,
         description="Drug slugs of the current analgesics; duplicates are ignored.",
     )
-    factors: list[str] = Field(
+    factors: list[Annotated[str, _known("factors")]] = Field(
         default_factory=list,
         max_length=MAX_LIST_ITEMS,
         description="Patient-factor slugs; duplicates are ignored.",
@@ -122,7 +193,7 @@ class AssessmentIn(Schema):
 
 class KnowledgeBaseOut(Schema):
     release: str = Field(description="The knowledge-base release that answered.")
-    published_at: str = Field(description="When that release was published (ISO 8601, UTC).")
+    published_at: str | None = Field(description="When it was published (ISO 8601, UTC).")
 
 
 class EvidenceOut(Schema):
@@ -136,11 +207,11 @@ class EvidenceOut(Schema):
 
 class NoteOut(Schema):
     id: str
-    kind: Literal[tuple(NoteKind.values)]
+    kind: Literal[tuple(NOTE_KINDS)]
     drug: str | None = Field(description="The NMDAR antagonist the note is about, if one.")
     drug_name: str | None
-    level: Literal[LEVELS] | None = Field(description="Suitability and combination notes.")
-    severity: Literal[SEVERITIES] | None = Field(description="Caution notes.")
+    level: Literal[tuple(LEVELS)] | None = Field(description="Suitability and combination notes.")
+    severity: Literal[tuple(SEVERITIES)] | None = Field(description="Caution notes.")
     title: str
     text: str
     why: list[str] = Field(description="The inputs that made the note appear, in plain words.")
@@ -191,7 +262,22 @@ class VocabularyOut(Schema):
     patient_factors: list[TermOut]
 
 
-# --- The API object, with JSON for the errors ninja and Django answer outside the views -------
+def assessment_out(assessment: Assessment, notes: list[Note] | tuple[Note, ...]) -> AssessmentOut:
+    """The document of API.md for a stored assessment: the 201 answer and every later read."""
+    release = compiled_release(assessment.release_id)
+    return AssessmentOut(
+        id=assessment.id,
+        url=reverse("decision:assessment", args=[assessment.id]),
+        pdf_url=reverse("decision:assessment_pdf", args=[assessment.id]),
+        created_at=assessment.created_at.astimezone(datetime.UTC),
+        knowledge_base=knowledge_base_info(release),
+        disclaimer=DISCLAIMER,
+        inputs=assessment.inputs,
+        notes=[NoteOut.model_validate(note) for note in notes],
+    )
+
+
+# --- The API object, with JSON for every error --------------------------------------------
 
 
 def _error_response(status: int, errors: dict[str, list[str]], headers=None) -> HttpResponse:
@@ -212,10 +298,15 @@ _not_found.csrf_exempt = True
 
 
 def _json_errors(view):
-    """Turn the plain-text 405 of ninja (and Django's `require_GET`) into JSON."""
+    """Turn the plain-text 405 of ninja (and Django's `require_GET`) into JSON, and refuse a
+    Content-Length that is not a number before anything reads the body by it."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not (declared.isascii() and declared.isdigit()):
+            message = "The Content-Length header is not a number."
+            return _error_response(400, {"content_length": [message]})
         response = view(request, *args, **kwargs)
         if response.status_code == 405 and not response.get("Content-Type", "").startswith(
             "application/json"
@@ -258,6 +349,7 @@ api = JsonErrorsAPI(
         + DISCLAIMER
     ),
     urls_namespace="api",
+    parser=JsonBodyParser(),
     # Ninja's interactive docs page loads its assets from a CDN, which our CSP forbids.
     docs_url=None,
     docs_decorator=require_GET,
@@ -269,66 +361,45 @@ def _api_error(request: HttpRequest, error: ApiError) -> HttpResponse:
     return _error_response(error.status, error.errors, error.headers)
 
 
-# --- Reading the request ------------------------------------------------------------------
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    # Ninja wraps whatever the parser raises in "Cannot parse request body" (400); the parser's
+    # own refusal says more.
+    if isinstance(error.__cause__, ApiError):
+        return _api_error(request, error.__cause__)
+    return _error_response(error.status_code, {"body": [str(error)]})
 
 
-def _declared_length(request: HttpRequest) -> int:
-    raw = request.META.get("CONTENT_LENGTH") or "0"
-    # Django would raise ValueError reading the body of a request with a garbled length.
-    if not raw.isascii() or not raw.isdigit():
-        raise ApiError(400, {"content_length": ["The Content-Length header is not a number."]})
-    return int(raw)
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    return _api_error(request, _too_large())
 
 
-def _is_json(request: HttpRequest) -> bool:
-    if request.content_type != "application/json":
-        return False
-    charset = request.content_params.get("charset")
-    # JSON exchanged between systems is UTF-8 (RFC 8259); a body in another charset is refused
-    # rather than guessed at.
-    return charset is None or charset.strip().lower() in {"utf-8", "utf8"}
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _json_object(request: HttpRequest) -> dict:
-    """The body as a JSON object, or an `ApiError` (413, 415, 400) saying what is wrong."""
-    too_large = ApiError(413, {"body": [f"The body is larger than {MAX_BODY_BYTES} bytes."]})
-    # Checked before reading: a client announcing a huge body is refused without reading it.
-    if _declared_length(request) > MAX_BODY_BYTES:
-        raise too_large
-    if not _is_json(request):
-        raise ApiError(
-            415,
-            {"content_type": ["Send the body as JSON, with Content-Type: application/json."]},
-        )
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        raise too_large from None
-    if len(body) > MAX_BODY_BYTES:
-        raise too_large
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ApiError(400, {"body": ["The body is not UTF-8 encoded."]}) from None
-    try:
-        data = json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as error:
-        message = f"Malformed JSON: {error.msg} (line {error.lineno}, column {error.colno})."
-        raise ApiError(400, {"body": [message]}) from None
-    except RecursionError:
-        raise ApiError(400, {"body": ["Malformed JSON: nested too deeply."]}) from None
-    except ValueError:
-        # NaN and Infinity, or a number with thousands of digits.
-        raise ApiError(
-            400, {"body": ["Malformed JSON: NaN, Infinity or an overlong number."]}
-        ) from None
-    if not isinstance(data, dict):
-        raise ApiError(400, {"body": ["The body must be a JSON object with a pain_type."]})
-    return data
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    no_release = False
+    for item in error.errors:
+        field_path = item["loc"][2:]  # ("body", "payload", <field>, <index>...)
+        if item["type"] == "no_release":
+            no_release = True
+        elif not field_path:
+            errors.setdefault("body", []).append(NOT_AN_OBJECT)
+        elif item["type"] == "extra_forbidden":
+            unknown.append(str(field_path[0]))
+        elif item["type"] == "missing" and field_path[0] == "pain_type":
+            errors.setdefault("pain_type", []).append(PAIN_TYPE_REQUIRED)
+        else:
+            errors.setdefault(str(field_path[0]), []).append(item["msg"])
+    for field in unknown[:MAX_NAMED_UNKNOWN_FIELDS]:
+        errors[field] = [IDENTIFIERS_REFUSED if _looks_like_identifier(field) else UNKNOWN_FIELD]
+    if len(unknown) > MAX_NAMED_UNKNOWN_FIELDS:
+        more = len(unknown) - MAX_NAMED_UNKNOWN_FIELDS
+        errors.setdefault("body", []).append(f"{more} more unknown fields are not named here.")
+    if no_release and not errors:
+        return _error_response(503, {"knowledge_base": [NO_RELEASE]})
+    return _error_response(400, {field: list(dict.fromkeys(m)) for field, m in errors.items()})
 
 
 def _looks_like_identifier(field: str) -> bool:
@@ -339,29 +410,11 @@ def _looks_like_identifier(field: str) -> bool:
     )
 
 
-def _unknown_fields(data: dict) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    unknown = [field for field in data if field not in INPUT_FIELDS]
-    for field in unknown[:MAX_NAMED_UNKNOWN_FIELDS]:
-        errors[field] = [IDENTIFIERS_REFUSED if _looks_like_identifier(field) else UNKNOWN_FIELD]
-    if len(unknown) > MAX_NAMED_UNKNOWN_FIELDS:
-        more = len(unknown) - MAX_NAMED_UNKNOWN_FIELDS
-        errors.setdefault("body", []).append(f"{more} more unknown fields are not named here.")
-    return errors
-
-
-def _release() -> CompiledRelease:
-    release = active_release()
+def _release(request: HttpRequest) -> CompiledRelease:
+    release = request_release(request)
     if release is None:
-        raise ApiError(
-            503,
-            {"knowledge_base": ["No knowledge-base release is published yet; try again later."]},
-        )
+        raise ApiError(503, {"knowledge_base": [NO_RELEASE]})
     return release
-
-
-def _json(request: HttpRequest, data: dict, status: int = 200) -> HttpResponse:
-    return api.create_response(request, data, status=status)
 
 
 # --- Operations ---------------------------------------------------------------------------
@@ -375,10 +428,6 @@ _ERRORS = {400: ErrorsOut, 413: ErrorsOut, 415: ErrorsOut, 503: ErrorsOut}
     url_name="assessments",
     summary="Assess one anonymous patient description",
     openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": AssessmentIn.model_json_schema()}},
-        },
         "responses": {
             201: {
                 "description": "Created: the stored assessment.",
@@ -396,29 +445,18 @@ _ERRORS = {400: ErrorsOut, 413: ErrorsOut, 415: ErrorsOut, 503: ErrorsOut}
         },
     },
 )
-def create_assessment(request: HttpRequest):
+def create_assessment(request: HttpRequest, response: HttpResponse, payload: AssessmentIn):
     """Answer the inputs with notes from the active release and store them as a snapshot.
 
     Send `pain_type` (required), `analgesics` and `factors` as slugs from `GET /api/v1/vocabulary`.
     Nothing else is accepted: patient identifiers in particular are refused.
     """
-    data = _json_object(request)
-    errors = _unknown_fields(data)
-    release = _release()
-    try:
-        inputs = parse_inputs(
-            release, data.get("pain_type"), data.get("analgesics"), data.get("factors")
-        )
-    except InvalidInputs as invalid:
-        raise ApiError(400, {**invalid.errors, **errors}) from None
-    if errors:
-        raise ApiError(400, errors)
-    result = answer_for(release, inputs)
-    assessment = store_assessment(release, inputs, result)
-    body = document_json(assessment, result.notes_json)
-    response = HttpResponse(body, status=201, content_type="application/json")
+    release = _release(request)
+    inputs = Inputs.build(payload.pain_type, payload.analgesics, payload.factors)
+    notes = answer(release, inputs)
+    assessment = store_assessment(release, inputs, notes)
     response["Location"] = reverse("decision:assessment", args=[assessment.id])
-    return response
+    return Status(201, assessment_out(assessment, notes))
 
 
 @api.get(
@@ -444,7 +482,7 @@ def read_assessment(
         assessment = Assessment.objects.get(pk=pk)
     except Assessment.DoesNotExist:
         raise not_found from None
-    return HttpResponse(document_json(assessment), content_type="application/json")
+    return assessment_out(assessment, stored_notes(assessment))
 
 
 def _term(term) -> dict:
@@ -464,17 +502,14 @@ def _drug(drug) -> dict:
 )
 def vocabulary(request: HttpRequest):
     """Every slug the active release knows, with display names, to build a client's own form."""
-    release = _release()
+    release = _release(request)
     terms = release.vocabulary
-    return _json(
-        request,
-        {
-            "knowledge_base": knowledge_base_info(release),
-            "pain_types": [_term(term) for term in terms.pain_types.values()],
-            "nmdar_antagonists": [_drug(terms.drugs[slug]) for slug in terms.nmdar_antagonists],
-            "drugs": [_drug(drug) for drug in terms.drugs.values()],
-            "drug_classes": [_term(term) for term in terms.drug_classes.values()],
-            "drug_properties": [_term(term) for term in terms.drug_properties.values()],
-            "patient_factors": [_term(term) for term in terms.patient_factors.values()],
-        },
-    )
+    return {
+        "knowledge_base": knowledge_base_info(release),
+        "pain_types": [_term(term) for term in terms.pain_types.values()],
+        "nmdar_antagonists": [_drug(terms.drugs[slug]) for slug in terms.nmdar_antagonists],
+        "drugs": [_drug(drug) for drug in terms.drugs.values()],
+        "drug_classes": [_term(term) for term in terms.drug_classes.values()],
+        "drug_properties": [_term(term) for term in terms.drug_properties.values()],
+        "patient_factors": [_term(term) for term in terms.patient_factors.values()],
+    }

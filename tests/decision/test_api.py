@@ -6,17 +6,20 @@ import uuid
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from decision.api import AssessmentOut, VocabularyOut
-from decision.assessments import document_json
+from decision.api import VocabularyOut
 from decision.disclaimer import DISCLAIMER
-from decision.engine import LEVEL_RANK, LEVELS, SEVERITIES
 from decision.knowledge_base import DEFAULT_PATH
 from decision.models import Assessment
 from decision.releases import publish_release
+from evidence.scales import LEVEL_RANK, LEVELS, SEVERITIES
 from tests import factories as f
 
+# Transaction bookkeeping around the insert (a savepoint inside a test's own transaction).
+BOOKKEEPING = ("SET LOCAL", "SAVEPOINT", "RELEASE SAVEPOINT")
 pytestmark = pytest.mark.django_db
 
 ASSESSMENTS = "/api/v1/assessments"
@@ -213,23 +216,20 @@ def test_notes_put_high_cautions_first_then_suitability_by_level_then_the_rest(a
     ]
 
 
-def test_the_answer_matches_the_schema_it_declares(answered):
-    AssessmentOut.model_validate(answered)
-
-
 def test_it_stores_the_snapshot_it_answered(answered, mini_release):
     stored = Assessment.objects.get(pk=answered["id"])
     assert (stored.release_id, stored.inputs) == (mini_release.id, answered["inputs"])
     assert [note["id"] for note in stored.notes] == [note["id"] for note in answered["notes"]]
-    assert json.loads(document_json(stored))["notes"] == answered["notes"]
 
 
-def test_a_warm_post_makes_exactly_one_query(client, mini_release, django_assert_num_queries):
+def test_a_warm_post_makes_one_insert_and_no_other_query(client, mini_release):
     post(client, EVERY_KIND)
-    with django_assert_num_queries(1) as captured:
+    with CaptureQueriesContext(connection) as captured:
         response = post(client, EVERY_KIND)
     assert response.status_code == 201
-    assert captured.captured_queries[0]["sql"].startswith('INSERT INTO "decision_assessment"')
+    statements = [q["sql"] for q in captured if not q["sql"].startswith(BOOKKEEPING)]
+    assert len(statements) == 1
+    assert statements[0].startswith('INSERT INTO "decision_assessment"')
 
 
 def test_it_does_not_require_a_csrf_token(mini_release):
@@ -360,9 +360,16 @@ def test_openapi_json_names_every_path(openapi):
     }
 
 
+def resolved(openapi, schema: dict) -> dict:
+    """A schema with its `$ref` followed into the document's components."""
+    if "$ref" in schema:
+        return openapi["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
 def test_openapi_declares_the_request_body_of_a_post(openapi):
     body = openapi["paths"]["/api/v1/assessments"]["post"]["requestBody"]
-    schema = body["content"]["application/json"]["schema"]
+    schema = resolved(openapi, body["content"]["application/json"]["schema"])
     assert (body["required"], schema["required"], set(schema["properties"])) == (
         True,
         ["pain_type"],

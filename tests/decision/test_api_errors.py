@@ -10,7 +10,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.test import Client
 from django.urls import resolve
 
-from decision.api import IDENTIFIERS_REFUSED, MAX_BODY_BYTES, UNKNOWN_FIELD, api
+from decision.api import IDENTIFIERS_REFUSED, MAX_BODY_BYTES, UNKNOWN_FIELD
 from decision.models import Assessment
 
 pytestmark = pytest.mark.django_db
@@ -307,21 +307,6 @@ def test_an_unknown_path_answers_a_post_without_a_csrf_token_with_a_json_404(db,
     client = Client(enforce_csrf_checks=True)
     errors = errors_of(client.post(path, "{}", content_type="application/json"), 404)
     assert errors == {"path": [f"No API endpoint at {path}."]}
-
-
-def test_ninja_validates_nothing_that_could_fail():
-    # No handler turns ninja's own validation error (a 422 {"detail": ...}) into the contract's
-    # 400: that holds while every parameter ninja parses is a path segment taken as a string,
-    # which any segment is. Bodies are read and checked by the views themselves.
-    parameters = {
-        (path, name, field.annotation)
-        for _, router in api._routers
-        for path, view in router.path_operations.items()
-        for operation in view.operations
-        for model in operation.models
-        for name, field in model.model_fields.items()
-    }
-    assert parameters == {("/assessments/{assessment_id}", "assessment_id", str)}
 
 
 # --- 503 ------------------------------------------------------------------------------------
