@@ -11,11 +11,15 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from evidence.models import NMDAR_CLASS
-
-LEVELS = ("favourable", "mixed", "unfavourable", "insufficient")
-LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
-SEVERITIES = ("high", "moderate", "low")
+from evidence.scales import (
+    CERTAINTIES,
+    DIRECTIONS,
+    LEVEL_RANK,
+    LEVELS,
+    NMDAR_CLASS,
+    SEVERITIES,
+    STUDY_TYPES,
+)
 
 # What a note shows of each cited record in its evidence panel.
 CARD_FIELDS = {
@@ -203,8 +207,8 @@ class CompiledRule:
     any: tuple[frozenset[str], ...] | None
     all: tuple[frozenset[str], ...] | None
     none: tuple[frozenset[str], ...] | None
-    evidence: tuple[dict, ...]
-    evidence_summaries: tuple[dict, ...]
+    evidence: tuple[Evidence, ...]
+    summaries: tuple[EvidenceSummary, ...]
 
     def matches(self, patient: Patient) -> bool:
         if self.pain_types and patient.pain_type not in self.pain_types:
@@ -217,7 +221,56 @@ class CompiledRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """One cited source, as a note lists it: the citation and how certain its finding is."""
+
+    key: str
+    citation: str
+    pmid: str | None
+    doi: str | None
+    study_type: str
+    certainty: str | None
+
+    @property
+    def study_type_label(self) -> str:
+        return STUDY_TYPES.get(self.study_type, "")
+
+    @property
+    def certainty_label(self) -> str:
+        return CERTAINTIES.get(self.certainty, "") if self.certainty else ""
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceSummary:
+    """One cited record (a finding, safety concern, combination or conflict) in brief."""
+
+    kind: str
+    key: str
+    title: str
+    summary: str
+    direction: str | None = None
+    certainty: str | None = None
+    certainty_reason: str = ""
+    condition_scope: str = ""
+    severity: str | None = None
+
+    @property
+    def direction_label(self) -> str:
+        return DIRECTIONS.get(self.direction, "") if self.direction else ""
+
+    @property
+    def certainty_label(self) -> str:
+        return CERTAINTIES.get(self.certainty, "") if self.certainty else ""
+
+    @property
+    def severity_label(self) -> str:
+        return SEVERITIES.get(self.severity, "") if self.severity else ""
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
+    """One note of an answer, whole: what every rendering (page, PDF, API, cards) shows."""
+
     id: str
     kind: str
     drug: str | None
@@ -227,37 +280,32 @@ class Note:
     title: str
     text: str
     why: tuple[str, ...]
-    evidence: tuple[dict, ...]
-    evidence_summaries: tuple[dict, ...]
+    evidence: tuple[Evidence, ...]
+    summaries: tuple[EvidenceSummary, ...]
     priority: int = 0
-    # False for the notes the engine writes itself (no rule covers the drug).
-    from_rule: bool = True
+    # The rule that wrote the note; None for the notes the engine writes itself (no rule covers
+    # the drug), which are stored with their own words.
+    rule: str | None = None
 
-    def as_dict(self, *, summaries: bool = True) -> dict[str, Any]:
-        """The note as API.md shows it; `summaries` adds what the evidence panel displays."""
-        note = {
-            "id": self.id,
-            "kind": self.kind,
-            "drug": self.drug,
-            "drug_name": self.drug_name,
-            "level": self.level,
-            "severity": self.severity,
-            "title": self.title,
-            "text": self.text,
-            "why": list(self.why),
-            "evidence": [dict(entry) for entry in self.evidence],
-        }
-        if summaries:
-            note["evidence_summaries"] = [dict(summary) for summary in self.evidence_summaries]
-        return note
+    @property
+    def level_label(self) -> str:
+        return LEVELS.get(self.level, "") if self.level else ""
 
-    def as_stored(self) -> dict[str, Any]:
-        """What an assessment stores: which notes appeared, on what scale, and why.
+    @property
+    def severity_label(self) -> str:
+        return SEVERITIES.get(self.severity, "") if self.severity else ""
 
-        A rule's title, text and citations live in the assessment's release, which never
-        changes, so they are stored by the rule's key (the note id) and
-        `CompiledRelease.expand_stored` gives back exactly what was answered. A note the engine
-        wrote itself keeps its own words and citations.
+    @property
+    def certainties(self) -> tuple[str, ...]:
+        """The certainty of each cited finding, once each, in citing order."""
+        return tuple(dict.fromkeys(s.certainty_label for s in self.summaries if s.certainty_label))
+
+    def stored(self) -> dict[str, Any]:
+        """What an assessment stores of the note: which note appeared, on what scale, and why.
+
+        A rule's words and citations live in the assessment's release, which never changes, so
+        they are stored by reference and `CompiledRelease.restore` gives back exactly this note.
+        A note the engine wrote itself keeps its own words and citations.
         """
         stored = {
             "id": self.id,
@@ -267,13 +315,15 @@ class Note:
             "severity": self.severity,
             "why": list(self.why),
         }
-        if not self.from_rule:
+        if self.rule is None:
             stored.update(
                 title=self.title,
                 text=self.text,
-                evidence=[[entry["key"], entry["certainty"]] for entry in self.evidence],
-                evidence_summaries=[[s["kind"], s["key"]] for s in self.evidence_summaries],
+                evidence=[[entry.key, entry.certainty] for entry in self.evidence],
+                evidence_summaries=[[s.kind, s.key] for s in self.summaries],
             )
+        elif self.rule != self.id:
+            stored["rule"] = self.rule
         return stored
 
 
@@ -290,36 +340,42 @@ class CompiledRelease:
     published_at: datetime.datetime | None
     vocabulary: Vocabulary
     rules_by_pain_type: dict[str, tuple[CompiledRule, ...]]
-    fallback_evidence: dict[str, tuple[tuple[dict, ...], tuple[dict, ...]]]
+    fallback_evidence: dict[str, tuple[tuple[Evidence, ...], tuple[EvidenceSummary, ...]]]
     library: _EvidenceLibrary
     rules_by_key: dict[str, CompiledRule]
     # Identifies the content (the release's SHA-256): what rendered fragments are cached under.
     content_hash: str = ""
 
-    def expand_stored(self, note: dict, *, summaries: bool = True) -> dict:
-        """A stored note (`Note.as_stored`) as it was answered: `Note.as_dict` of it."""
-        if "title" in note:  # written by the engine: its words and citations are stored
-            title, text = note["title"], note["text"]
-            evidence = [self.library.entry(key, certainty) for key, certainty in note["evidence"]]
-            cards = [self.library.card(kind, key) for kind, key in note["evidence_summaries"]]
+    def restore(self, stored: dict) -> Note:
+        """A stored note (`Note.stored`) exactly as it was answered."""
+        if "title" in stored:  # written by the engine: its words and citations are stored
+            rule_key = None
+            title, text = stored["title"], stored["text"]
+            evidence = tuple(self.library.entry(key, c) for key, c in stored["evidence"])
+            summaries = tuple(
+                self.library.card(kind, key) for kind, key in stored["evidence_summaries"]
+            )
+            priority = 0
         else:
-            rule = self.rules_by_key[note["id"]]
-            title, text = rule.title, rule.text
-            evidence, cards = rule.evidence, rule.evidence_summaries
-        drug = self.vocabulary.drugs.get(note["drug"]) if note["drug"] else None
+            rule = self.rules_by_key[stored.get("rule", stored["id"])]
+            rule_key, title, text = rule.key, rule.title, rule.text
+            evidence, summaries, priority = rule.evidence, rule.summaries, rule.priority
+        drug = self.vocabulary.drugs.get(stored["drug"]) if stored["drug"] else None
         return Note(
-            id=note["id"],
-            kind=note["kind"],
-            drug=note["drug"],
+            id=stored["id"],
+            kind=stored["kind"],
+            drug=stored["drug"],
             drug_name=drug.name if drug else None,
-            level=note["level"],
-            severity=note["severity"],
+            level=stored["level"],
+            severity=stored["severity"],
             title=title,
             text=text,
-            why=tuple(note["why"]),
-            evidence=tuple(evidence),
-            evidence_summaries=tuple(cards),
-        ).as_dict(summaries=summaries)
+            why=tuple(stored["why"]),
+            evidence=evidence,
+            summaries=summaries,
+            priority=priority,
+            rule=rule_key,
+        )
 
     @property
     def rule_count(self) -> int:
@@ -377,24 +433,28 @@ class _EvidenceLibrary:
             key for key, source in self.sources.items() if source["founding_review"]
         )
 
-    def entry(self, source_key: str, certainty: str | None) -> dict:
+    def entry(self, source_key: str, certainty: str | None) -> Evidence:
         source = self.sources[source_key]
-        return {
-            "key": source_key,
-            "citation": source["citation"],
-            "pmid": source["pmid"] or None,
-            "doi": source["doi"] or None,
-            "study_type": source["study_type"],
-            "certainty": certainty,
-        }
+        return Evidence(
+            key=source_key,
+            citation=source["citation"],
+            pmid=source["pmid"] or None,
+            doi=source["doi"] or None,
+            study_type=source["study_type"],
+            certainty=certainty,
+        )
 
-    def card(self, kind: str, key: str) -> dict:
+    def card(self, kind: str, key: str) -> EvidenceSummary:
         record = self.records[kind][key]
-        return {"kind": kind, "key": key, **{field: record[field] for field in CARD_FIELDS[kind]}}
+        return EvidenceSummary(
+            kind=kind, key=key, **{field: record[field] for field in CARD_FIELDS[kind]}
+        )
 
-    def expand(self, cites: dict, owner: str) -> tuple[tuple[dict, ...], tuple[dict, ...]]:
-        entries: dict[str, dict] = {}
-        summaries: list[dict] = []
+    def expand(
+        self, cites: dict, owner: str
+    ) -> tuple[tuple[Evidence, ...], tuple[EvidenceSummary, ...]]:
+        entries: dict[str, Evidence] = {}
+        summaries: list[EvidenceSummary] = []
 
         def add_sources(keys, certainty=None):
             for key in keys:
@@ -418,7 +478,9 @@ class _EvidenceLibrary:
         add_sources(cites.get("sources", ()))
         return tuple(entries.values()), tuple(summaries)
 
-    def fallback_for(self, pain_type: str) -> tuple[tuple[dict, ...], tuple[dict, ...]]:
+    def fallback_for(
+        self, pain_type: str
+    ) -> tuple[tuple[Evidence, ...], tuple[EvidenceSummary, ...]]:
         """Evidence for a suitability note that no rule covers: what is known of the class.
 
         Class-level findings in patients for this pain type if there are any, otherwise every
@@ -465,7 +527,7 @@ def _compile_rule(rule: dict, vocabulary: Vocabulary, library: _EvidenceLibrary)
         all=condition(when["all"]),
         none=condition(when["none"]),
         evidence=evidence,
-        evidence_summaries=summaries,
+        summaries=summaries,
     )
 
 
@@ -535,8 +597,9 @@ def _note(rule: CompiledRule, patient: Patient, vocabulary: Vocabulary) -> Note:
         text=rule.text,
         why=_why(rule, patient, vocabulary, drug),
         evidence=rule.evidence,
-        evidence_summaries=rule.evidence_summaries,
+        summaries=rule.summaries,
         priority=rule.priority,
+        rule=rule.key,
     )
 
 
@@ -560,8 +623,7 @@ def _unstudied(release: CompiledRelease, drug_slug: str, patient: Patient) -> No
         ),
         why=(f"Pain type: {pain.name}", f"No curated evidence on {drug.name} for this pain type"),
         evidence=evidence,
-        evidence_summaries=summaries,
-        from_rule=False,
+        summaries=summaries,
     )
 
 

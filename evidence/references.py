@@ -28,7 +28,6 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
-from pylatexenc.latex2text import LatexNodes2Text
 
 from evidence.models import PMID_PATTERN, Source, Status, StudyType
 
@@ -294,15 +293,10 @@ def read_medline(text: str) -> list[Reference]:
     return references
 
 
-_latex = LatexNodes2Text()
-
-
 def _plain(value) -> str:
-    """BibTeX text without LaTeX markup: braces, accents and escapes become plain Unicode."""
-    text = str(value or "")
-    if "\\" in text or "{" in text or "~" in text or "--" in text:
-        text = _latex.latex_to_text(text)
-    return " ".join(text.split())
+    """BibTeX text as one plain line: LaTeX is decoded by bibtexparser's middleware; the braces
+    it keeps (they group words for BibTeX) go here."""
+    return " ".join(str(value or "").replace("{", "").replace("}", "").split())
 
 
 def _bibtex_library(text: str):
@@ -310,6 +304,9 @@ def _bibtex_library(text: str):
         text,
         append_middleware=[
             middlewares.NormalizeFieldKeys(),
+            # Accents and escapes become Unicode; braced groups stay braced, so a corporate
+            # author ("{World Health Organization}") is still one name when names are split.
+            middlewares.LatexDecodingMiddleware(keep_braced_groups=True),
             middlewares.SeparateCoAuthors(),
             middlewares.SplitNameParts(),
         ],

@@ -5,10 +5,8 @@ import uuid
 
 import pytest
 
-from decision import views
-from decision.assessments import answer_for, parse_inputs
 from decision.models import Assessment
-from decision.releases import active_release, publish_release
+from decision.releases import publish_release
 
 CRPS = "complex_regional_pain_syndrome"
 INPUTS = {
@@ -167,75 +165,3 @@ def test_the_stored_page_names_the_inputs_as_its_release_did(
         "current medicines: Morphine, Sertraline (renamed);"
         in client.get("/", INPUTS).content.decode()
     )
-
-
-# --- Arranging the notes for display (views._result_context) -------------------------------
-
-
-def _arranged(*, printable: bool) -> dict:
-    release = active_release()
-    inputs = parse_inputs(release, CRPS, INPUTS["analgesics"], INPUTS["factors"])
-    notes = [note.as_dict() for note in answer_for(release, inputs).notes]
-    return views._result_context(notes, release.vocabulary, inputs.as_dict(), printable=printable)
-
-
-def _shown(context: dict) -> list[dict]:
-    notes = []
-    for card in context["cards"]:
-        notes += card["cautions"]
-        notes += [card["suitability"]] if card["suitability"] else []
-        notes += card["combinations"] + card["others"]
-    return notes + context["context_notes"]
-
-
-def test_the_live_result_numbers_no_references(mini_release):
-    context = _arranged(printable=False)
-    assert set(context) == {"cards", "context_notes", "counts", "input_names"}
-    notes = _shown(context)
-    assert notes
-    assert not any("reference_numbers" in note for note in notes)
-    assert not any("number" in entry for note in notes for entry in note["evidence"])
-
-
-def test_a_printable_page_numbers_each_reference_once_in_order_of_first_citation(mini_release):
-    context = _arranged(printable=True)
-    references = context["references"]
-    assert [reference["number"] for reference in references] == [1, 2, 3, 4]
-    # Dextromethorphan's card (its high caution comes first), then ketamine's, then context.
-    assert [reference["key"] for reference in references] == [
-        "label-nuedexta",
-        "ferraro-2025",
-        "zhou-2011",
-        "sigtermans-2009",
-    ]
-    number = {reference["key"]: reference["number"] for reference in references}
-    for note in _shown(context):
-        assert all(entry["number"] == number[entry["key"]] for entry in note["evidence"])
-        assert note["reference_numbers"] == sorted({number[e["key"]] for e in note["evidence"]})
-    assert references[0]["study_type_label"] == "Drug label"
-
-
-def test_a_record_is_labelled_only_for_the_coded_values_it_has():
-    caution = {"kind": "caution", "level": None, "severity": "high", "title": "A caution"}
-    assert views._labelled(caution) == {**caution, "severity_label": "High"}
-    entry = {"key": "zhou-2011", "study_type": "review", "certainty": "very_low"}
-    assert views._labelled(entry) == {
-        **entry,
-        "study_type_label": "Review",
-        "certainty_label": "Very low",
-    }
-    assert views._labelled({"key": "x", "citation": "A citation"}) == {
-        "key": "x",
-        "citation": "A citation",
-    }
-
-
-def test_the_counts_are_taken_from_the_notes():
-    notes = [
-        {"kind": "caution", "drug": "ketamine", "severity": "high"},
-        {"kind": "caution", "drug": "ketamine", "severity": "moderate"},
-        {"kind": "suitability", "drug": "dextromethorphan", "severity": None},
-        {"kind": "combination", "drug": "dextromethorphan", "severity": None},
-        {"kind": "context", "drug": None, "severity": None},
-    ]
-    assert views._counts(notes) == {"drugs": 2, "high": 1, "other_cautions": 1, "combinations": 1}

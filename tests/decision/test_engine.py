@@ -2,7 +2,7 @@
 
 import pytest
 
-from decision.engine import CompiledRelease, Inputs, ReleaseError, evaluate
+from decision.engine import CompiledRelease, EvidenceSummary, Inputs, ReleaseError, evaluate
 from tests.decision import payloads as p
 
 CRPS = "complex_regional_pain_syndrome"
@@ -47,9 +47,9 @@ def test_it_uses_the_matching_rule_for_a_covered_drug():
     notes = notes_for(p.release([KETAMINE_CRPS]), CRPS)
     ketamine = next(n for n in notes if n.kind == "suitability" and n.drug == "ketamine")
     assert (ketamine.id, ketamine.level) == ("ketamine-crps", "mixed")
-    assert [entry["key"] for entry in ketamine.evidence] == ["trial-1"]
-    assert ketamine.evidence[0]["pmid"] == "123"
-    assert ketamine.evidence[0]["certainty"] == "low"
+    assert [entry.key for entry in ketamine.evidence] == ["trial-1"]
+    assert ketamine.evidence[0].pmid == "123"
+    assert ketamine.evidence[0].certainty == "low"
 
 
 def test_it_says_explicitly_when_no_rule_covers_a_drug():
@@ -64,15 +64,15 @@ def test_it_says_explicitly_when_no_rule_covers_a_drug():
 def test_the_uncovered_note_cites_class_findings_for_that_pain_type():
     notes = notes_for(p.release([]), PHN)
     fallback = next(n for n in notes if n.drug == "ketamine")
-    assert [entry["key"] for entry in fallback.evidence] == ["cochrane-2025"]
-    assert fallback.evidence_summaries[0]["key"] == "class-cochrane"
+    assert [entry.key for entry in fallback.evidence] == ["cochrane-2025"]
+    assert fallback.summaries[0].key == "class-cochrane"
 
 
 def test_the_uncovered_note_falls_back_to_all_class_findings_then_the_founding_review():
     with_class = notes_for(p.release([]), CPSP)
-    assert [e["key"] for e in with_class[0].evidence] == ["cochrane-2025"]
+    assert [e.key for e in with_class[0].evidence] == ["cochrane-2025"]
     no_class = notes_for(p.release([], findings={}), CPSP)
-    assert [e["key"] for e in no_class[0].evidence] == ["review-2011"]
+    assert [e.key for e in no_class[0].evidence] == ["review-2011"]
 
 
 def test_a_release_with_nothing_to_cite_for_uncovered_drugs_is_refused():
@@ -192,7 +192,7 @@ def test_the_answer_ignores_duplicates_and_input_order():
     release = p.release([DM_SEROTONIN, KETAMINE_CRPS])
     first = notes_for(release, CRPS, ["sertraline", "morphine", "sertraline"], ["older_adult"])
     second = notes_for(release, CRPS, ["morphine", "sertraline"], ["older_adult", "older_adult"])
-    assert [n.as_dict() for n in first] == [n.as_dict() for n in second]
+    assert first == second
 
 
 def test_inputs_are_canonical():
@@ -207,17 +207,17 @@ def test_inputs_are_canonical():
 def test_a_note_carries_evidence_summaries_of_what_it_cites():
     notes = notes_for(p.release([KETAMINE_CRPS]), CRPS)
     note = next(n for n in notes if n.id == "ketamine-crps")
-    assert note.evidence_summaries == (
-        {
-            "kind": "finding",
-            "key": "ketamine-crps",
-            "title": f"ketamine in {CRPS}",
-            "summary": f"What is known of ketamine in {CRPS}.",
-            "direction": "benefit",
-            "certainty": "low",
-            "certainty_reason": "Small trials.",
-            "condition_scope": "",
-        },
+    assert note.summaries == (
+        EvidenceSummary(
+            kind="finding",
+            key="ketamine-crps",
+            title=f"ketamine in {CRPS}",
+            summary=f"What is known of ketamine in {CRPS}.",
+            direction="benefit",
+            certainty="low",
+            certainty_reason="Small trials.",
+            condition_scope="",
+        ),
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, connection, transaction
 
-from decision.assessments import answer_for, parse_inputs, store_assessment, stored_notes
+from decision.assessments import answer, parse_inputs, store_assessment, stored_notes
 from decision.models import Activation, Assessment, Release
 from decision.releases import (
     AlreadyActive,
@@ -93,7 +93,7 @@ def test_drafts_never_reach_the_live_answer(mini_release, mini_kb):
     mini_kb.rules.ketamine_crps.status = Status.DRAFT
     mini_kb.rules.ketamine_crps.save()
     release = active_release()
-    notes = answer_for(release, parse_inputs(release, CRPS)).notes
+    notes = answer(release, parse_inputs(release, CRPS))
     assert all(note.text != "An edited draft text" for note in notes)
 
 
@@ -120,10 +120,10 @@ def test_making_the_active_release_active_again_is_refused(mini_release):
 def test_a_stored_assessment_is_unchanged_after_a_republish(mini_release, mini_kb):
     release = active_release()
     inputs = parse_inputs(release, CRPS, ["sertraline"])
-    result = answer_for(release, inputs)
-    stored = store_assessment(release, inputs, result)
+    notes = answer(release, inputs)
+    stored = store_assessment(release, inputs, notes)
     before = stored_notes(Assessment.objects.get(pk=stored.pk))
-    assert before == [note.as_dict() for note in result.notes]
+    assert before == list(notes)
     mini_kb.rules.ketamine_crps.title = "A new title"
     mini_kb.rules.ketamine_crps.save()
     source = mini_kb.rules.ketamine_crps.cited_findings.get().sources.get()
@@ -146,7 +146,7 @@ def test_releases_cannot_be_edited(mini_release):
 def test_the_database_refuses_to_update_a_release_or_an_assessment(mini_release):
     release = active_release()
     inputs = parse_inputs(release, CRPS)
-    stored = store_assessment(release, inputs, answer_for(release, inputs))
+    stored = store_assessment(release, inputs, answer(release, inputs))
     with pytest.raises(IntegrityError), transaction.atomic():
         Release.objects.filter(pk=mini_release.pk).update(changelog="rewritten")
     with pytest.raises(IntegrityError), transaction.atomic():
