@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 from ninja import NinjaAPI, P, PathEx, Schema, Status
 from ninja.errors import HttpError, ValidationError
 from ninja.parser import Parser
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from decision.assessments import (
@@ -41,7 +41,7 @@ from decision.disclaimer import DISCLAIMER
 from decision.engine import CompiledRelease, Inputs, Note
 from decision.models import Assessment
 from decision.releases import active_release, compiled_release
-from evidence.scales import LEVELS, NOTE_KINDS, SEVERITIES
+from evidence.scales import CERTAINTIES, LEVELS, NOTE_KINDS, SCOPES, SEVERITIES
 
 # The contract's limit; Django refuses larger declared bodies before they are read.
 MAX_BODY_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -212,10 +212,33 @@ class NoteOut(Schema):
     drug_name: str | None
     level: Literal[tuple(LEVELS)] | None = Field(description="Suitability and combination notes.")
     severity: Literal[tuple(SEVERITIES)] | None = Field(description="Caution notes.")
+    scope: Literal[tuple(SCOPES)] | None = Field(
+        description='Caution notes: "patient" when this patient\'s inputs triggered it (its `why` '
+        'names them), "drug" when it applies to any use of the drug. Counts of cautions for '
+        'this patient count "patient" only.'
+    )
+    certainty: Literal[tuple(CERTAINTIES)] | None = Field(
+        description="Suitability and combination notes: the certainty of the direct evidence "
+        "the level rests on, by the written grading rule (null: no graded direct evidence)."
+    )
+    level_reason: str | None = Field(
+        description="Why curators set a level other than the grading rule's, when they did."
+    )
+
+    @field_validator("level_reason")
+    @classmethod
+    def _null_when_none_recorded(cls, value: str | None) -> str | None:
+        return value or None
+
     title: str
     text: str
     why: list[str] = Field(description="The inputs that made the note appear, in plain words.")
     evidence: list[EvidenceOut]
+
+
+class ScreenedOut(Schema):
+    drugs: list[str] = Field(description="The medicines this release checks interactions for.")
+    statement: str = Field(description="The same, in words: anything not listed is not checked.")
 
 
 class InputsOut(Schema):
@@ -232,8 +255,10 @@ class AssessmentOut(Schema):
     knowledge_base: KnowledgeBaseOut
     disclaimer: str
     inputs: InputsOut = Field(description="The inputs as understood: duplicates removed.")
+    screened: ScreenedOut
     notes: list[NoteOut] = Field(
-        description="High-severity cautions first, then suitability by level, then the rest."
+        description="This patient's high-severity cautions first, then suitability by level, "
+        "then the rest."
     )
 
 
@@ -273,6 +298,7 @@ def assessment_out(assessment: Assessment, notes: list[Note] | tuple[Note, ...])
         knowledge_base=knowledge_base_info(release),
         disclaimer=DISCLAIMER,
         inputs=assessment.inputs,
+        screened={"drugs": release.screened.drugs, "statement": release.screened.statement},
         notes=[NoteOut.model_validate(note) for note in notes],
     )
 

@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from decision.grading import Grade, grade
 from evidence.scales import (
     CERTAINTIES,
     DIRECTIONS,
@@ -63,6 +64,8 @@ class Term:
     slug: str
     name: str
     description: str
+    # Patient factors: declared as screened with nothing known (the audit accepts it as inert).
+    nothing_known: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class DrugTerm:
     description: str
     classes: frozenset[str]
     properties: frozenset[str]
+    nothing_known: bool = False
 
     @property
     def is_nmdar_antagonist(self) -> bool:
@@ -92,7 +96,12 @@ class Vocabulary:
         def terms(items):
             ordered = sorted(items, key=lambda item: (item["name"].lower(), item["slug"]))
             return {
-                item["slug"]: Term(item["slug"], item["name"], item["description"])
+                item["slug"]: Term(
+                    item["slug"],
+                    item["name"],
+                    item["description"],
+                    item.get("nothing_known", False),
+                )
                 for item in ordered
             }
 
@@ -103,6 +112,7 @@ class Vocabulary:
                 item["description"],
                 frozenset(item["classes"]),
                 frozenset(item["properties"]),
+                item.get("nothing_known", False),
             )
             for item in sorted(data["drugs"], key=lambda item: (item["name"].lower(), item["slug"]))
         }
@@ -119,6 +129,7 @@ class Vocabulary:
 
 
 PARTS = ("drugs", "classes", "properties", "factors")
+MEDICINE_PARTS = 3  # drugs, classes and properties are about medicines; factors are not
 
 
 def condition(data: dict) -> tuple[frozenset[str], ...] | None:
@@ -128,13 +139,24 @@ def condition(data: dict) -> tuple[frozenset[str], ...] | None:
 
 
 @dataclass(frozen=True, slots=True)
+class _Taken:
+    """One current medicine, with its classes and properties in words, for `why` lines."""
+
+    slug: str
+    name: str
+    classes: tuple[tuple[str, str], ...]  # (slug, phrase)
+    properties: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Patient:
-    """The inputs expanded once per evaluation: every class and property of every medicine,
-    and the plain-words line each of them gives a note's `why`, in reading order."""
+    """The inputs expanded once per evaluation: every class and property of every medicine, and
+    what each medicine and factor is called in a note's `why`."""
 
     pain_type: str
     parts: tuple[frozenset[str], ...]  # drugs, classes, properties, factors, as in PARTS
-    why_lines: tuple[tuple[int, str, str], ...]  # (part, slug, line)
+    taken: tuple[_Taken, ...]  # in reading order
+    factor_lines: tuple[tuple[str, str], ...]  # (slug, line)
 
     @classmethod
     def from_inputs(cls, inputs: Inputs, vocabulary: Vocabulary) -> Patient:
@@ -145,33 +167,40 @@ class Patient:
         drugs = sorted(
             (vocabulary.drugs[slug] for slug in drug_slugs), key=lambda d: d.name.lower()
         )
-        lines = []
-        for drug in drugs:
-            lines.append((0, drug.slug, f"Current medicine: {drug.name}"))
-            for slug in sorted(drug.classes):
-                phrase = _lower_first(vocabulary.drug_classes[slug].name)
-                lines.append((1, slug, f"Current medicine: {drug.name} ({phrase})"))
-            for slug in sorted(drug.properties):
-                phrase = _lower_first(vocabulary.drug_properties[slug].name)
-                lines.append((2, slug, f"Current medicine: {drug.name} ({phrase})"))
-        for slug in sorted(factors):
-            lines.append((3, slug, f"Patient factor: {vocabulary.patient_factors[slug].name}"))
+        taken = tuple(
+            _Taken(
+                drug.slug,
+                drug.name,
+                tuple(
+                    (slug, _lower_first(vocabulary.drug_classes[slug].name))
+                    for slug in sorted(drug.classes)
+                ),
+                tuple(
+                    (slug, _lower_first(vocabulary.drug_properties[slug].name))
+                    for slug in sorted(drug.properties)
+                ),
+            )
+            for drug in drugs
+        )
         parts = (
             frozenset(drug_slugs),
             frozenset().union(*(drug.classes for drug in drugs)),
             frozenset().union(*(drug.properties for drug in drugs)),
             frozenset(factors),
         )
-        return cls(pain_type=pain_type, parts=parts, why_lines=tuple(lines))
+        factor_lines = tuple(
+            (slug, f"Patient factor: {vocabulary.patient_factors[slug].name}")
+            for slug in sorted(factors)
+        )
+        return cls(pain_type, parts, taken, factor_lines)
 
     @property
     def drugs(self) -> frozenset[str]:
         return self.parts[0]
 
-    def without(self, drug_slug: str, vocabulary: Vocabulary) -> Patient:
-        """The same patient with one medicine set aside."""
-        others = self.parts[0] - {drug_slug}
-        return Patient.build(self.pain_type, others, self.parts[3], vocabulary)
+    def with_drugs(self, drug_slugs, vocabulary: Vocabulary) -> Patient:
+        """The same patient taking `drug_slugs` instead."""
+        return Patient.build(self.pain_type, drug_slugs, self.parts[3], vocabulary)
 
     def has_any(self, group: tuple[frozenset[str], ...]) -> bool:
         own = self.parts
@@ -189,35 +218,30 @@ class Patient:
         )
 
     def lines_for(self, group: tuple[frozenset[str], ...]) -> list[str]:
-        """The why lines of what this patient has among a group's items."""
-        return [line for part, slug, line in self.why_lines if slug in group[part]]
+        """One line per medicine and factor of this patient that a group names: the medicine
+        with what of it matched ("Morphine (opioid; CNS depressant)")."""
+        lines = [
+            medicine_line(medicine, group) for medicine in self.taken if _named(medicine, group)
+        ]
+        return lines + [line for slug, line in self.factor_lines if slug in group[3]]
+
+    def line_of(self, drug_slug: str) -> str:
+        medicine = next(medicine for medicine in self.taken if medicine.slug == drug_slug)
+        return f"Current medicine: {medicine.name}"
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    key: str
-    kind: str
-    drug: str | None
-    level: str | None
-    severity: str | None
-    priority: int
-    title: str
-    text: str
-    pain_types: frozenset[str]
-    any: tuple[frozenset[str], ...] | None
-    all: tuple[frozenset[str], ...] | None
-    none: tuple[frozenset[str], ...] | None
-    evidence: tuple[Evidence, ...]
-    summaries: tuple[EvidenceSummary, ...]
+def _named(medicine: _Taken, group) -> bool:
+    return (
+        medicine.slug in group[0]
+        or any(slug in group[1] for slug, _ in medicine.classes)
+        or any(slug in group[2] for slug, _ in medicine.properties)
+    )
 
-    def matches(self, patient: Patient) -> bool:
-        if self.pain_types and patient.pain_type not in self.pain_types:
-            return False
-        if self.any is not None and not patient.has_any(self.any):
-            return False
-        if self.all is not None and not patient.has_all(self.all):
-            return False
-        return self.none is None or not patient.has_any(self.none)
+
+def medicine_line(medicine: _Taken, group) -> str:
+    matched = [phrase for slug, phrase in medicine.classes if slug in group[1]]
+    matched += [phrase for slug, phrase in medicine.properties if slug in group[2]]
+    return f"Current medicine: {medicine.name}" + (f" ({'; '.join(matched)})" if matched else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +310,13 @@ class Note:
     # The rule that wrote the note; None for the notes the engine writes itself (no rule covers
     # the drug), which are stored with their own words.
     rule: str | None = None
+    # Cautions: "patient" (this patient's inputs triggered it) or "drug" (any use of the drug).
+    scope: str | None = None
+    # Suitability and combination notes: the certainty of the evidence the level rests on, as
+    # the grading rule derives it (None: no graded direct evidence), and why curators set a
+    # different level, if they did.
+    certainty: str | None = None
+    level_reason: str = ""
 
     @property
     def level_label(self) -> str:
@@ -294,6 +325,15 @@ class Note:
     @property
     def severity_label(self) -> str:
         return SEVERITIES.get(self.severity, "") if self.severity else ""
+
+    @property
+    def certainty_label(self) -> str:
+        return CERTAINTIES.get(self.certainty, "") if self.certainty else ""
+
+    @property
+    def is_alert(self) -> bool:
+        """A caution this patient's inputs triggered: what counts, badges and summaries count."""
+        return self.kind == "caution" and self.scope == "patient"
 
     @property
     def certainties(self) -> tuple[str, ...]:
@@ -327,6 +367,66 @@ class Note:
         return stored
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    key: str
+    kind: str
+    drug: str | None
+    level: str | None
+    severity: str | None
+    priority: int
+    title: str
+    text: str
+    pain_types: frozenset[str]
+    any: tuple[frozenset[str], ...] | None
+    all: tuple[frozenset[str], ...] | None
+    none: tuple[frozenset[str], ...] | None
+    evidence: tuple[Evidence, ...]
+    summaries: tuple[EvidenceSummary, ...]
+    # For suitability and combination notes: what the grading rule derives from the citations.
+    grade: Grade | None = None
+    # Why a curated level differs from the grading rule (shown to clinicians), if it does.
+    level_reason: str = ""
+    # The other NMDAR antagonists this rule's medicine conditions name: the interaction is shown
+    # on their cards too when this rule's drug is a current medicine.
+    partners: frozenset[str] = frozenset()
+
+    @property
+    def scope(self) -> str | None:
+        """A caution's scope: "patient" when this patient's inputs trigger it, "drug" when it
+        applies to any use of the drug."""
+        if self.kind != "caution":
+            return None
+        return "patient" if (self.pain_types or self.any or self.all) else "drug"
+
+    def matches(self, patient: Patient) -> bool:
+        if self.pain_types and patient.pain_type not in self.pain_types:
+            return False
+        if self.any is not None and not patient.has_any(self.any):
+            return False
+        if self.all is not None and not patient.has_all(self.all):
+            return False
+        return self.none is None or not patient.has_any(self.none)
+
+
+SCREENED_STATEMENT = (
+    "Interactions are checked only against the medicines listed here: {names}. Any other "
+    "medicine the patient takes has not been checked."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """Which medicines a release checks interactions for: every medicine it lets one enter."""
+
+    drugs: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @property
+    def statement(self) -> str:
+        return SCREENED_STATEMENT.format(names=", ".join(self.names))
+
+
 class ReleaseError(ValueError):
     """The payload cannot be compiled; the message names the offending record."""
 
@@ -340,42 +440,38 @@ class CompiledRelease:
     published_at: datetime.datetime | None
     vocabulary: Vocabulary
     rules_by_pain_type: dict[str, tuple[CompiledRule, ...]]
+    # Per pain type and NMDAR antagonist: its rules that name other NMDAR antagonists, which are
+    # shown on those drugs' cards when it is a current medicine.
+    mirrors: dict[str, dict[str, tuple[CompiledRule, ...]]]
     fallback_evidence: dict[str, tuple[tuple[Evidence, ...], tuple[EvidenceSummary, ...]]]
     library: _EvidenceLibrary
     rules_by_key: dict[str, CompiledRule]
-    # Identifies the content (the release's SHA-256): what rendered fragments are cached under.
+    screened: Screened
+    # Identifies the content (the release's SHA-256).
     content_hash: str = ""
 
     def restore(self, stored: dict) -> Note:
         """A stored note (`Note.stored`) exactly as it was answered."""
-        if "title" in stored:  # written by the engine: its words and citations are stored
-            rule_key = None
-            title, text = stored["title"], stored["text"]
-            evidence = tuple(self.library.entry(key, c) for key, c in stored["evidence"])
-            summaries = tuple(
-                self.library.card(kind, key) for kind, key in stored["evidence_summaries"]
-            )
-            priority = 0
-        else:
-            rule = self.rules_by_key[stored.get("rule", stored["id"])]
-            rule_key, title, text = rule.key, rule.title, rule.text
-            evidence, summaries, priority = rule.evidence, rule.summaries, rule.priority
         drug = self.vocabulary.drugs.get(stored["drug"]) if stored["drug"] else None
-        return Note(
-            id=stored["id"],
-            kind=stored["kind"],
-            drug=stored["drug"],
-            drug_name=drug.name if drug else None,
-            level=stored["level"],
-            severity=stored["severity"],
-            title=title,
-            text=text,
-            why=tuple(stored["why"]),
-            evidence=evidence,
-            summaries=summaries,
-            priority=priority,
-            rule=rule_key,
-        )
+        if "title" in stored:  # written by the engine: its words and citations are stored
+            return Note(
+                id=stored["id"],
+                kind=stored["kind"],
+                drug=stored["drug"],
+                drug_name=drug.name if drug else None,
+                level=stored["level"],
+                severity=stored["severity"],
+                title=stored["title"],
+                text=stored["text"],
+                why=tuple(stored["why"]),
+                evidence=tuple(self.library.entry(key, c) for key, c in stored["evidence"]),
+                summaries=tuple(
+                    self.library.card(kind, key) for kind, key in stored["evidence_summaries"]
+                ),
+            )
+        rule = self.rules_by_key[stored.get("rule", stored["id"])]
+        mirrored = stored["drug"] != rule.drug
+        return _note(rule, stored["drug"], tuple(stored["why"]), self.vocabulary, mirrored)
 
     @property
     def rule_count(self) -> int:
@@ -402,17 +498,30 @@ class CompiledRelease:
             )
             for pain_type in vocabulary.pain_types
         }
+        mirrors = {
+            pain_type: {
+                drug: tuple(rule for rule in matching if rule.drug == drug and rule.partners)
+                for drug in vocabulary.nmdar_antagonists
+            }
+            for pain_type, matching in by_pain_type.items()
+        }
         return cls(
             id=id,
             version=version,
             published_at=published_at,
             vocabulary=vocabulary,
             rules_by_pain_type=by_pain_type,
+            mirrors=mirrors,
             fallback_evidence={
-                pain_type: library.fallback_for(pain_type) for pain_type in vocabulary.pain_types
+                drug: library.fallback_for(drug, vocabulary)
+                for drug in vocabulary.nmdar_antagonists
             },
             library=library,
             rules_by_key={rule.key: rule for rule in rules},
+            screened=Screened(
+                drugs=tuple(vocabulary.drugs),
+                names=tuple(drug.name for drug in vocabulary.drugs.values()),
+            ),
             content_hash=content_hash,
         )
 
@@ -423,15 +532,13 @@ class _EvidenceLibrary:
     def __init__(self, payload: dict):
         self.sources = payload["sources"]
         self.findings = payload["findings"]
+        self.combinations = payload["combinations"]
         self.records = {
             "finding": self.findings,
             "safety": payload["safety"],
-            "combination": payload["combinations"],
+            "combination": self.combinations,
             "conflict": payload["conflicts"],
         }
-        self.founding = tuple(
-            key for key, source in self.sources.items() if source["founding_review"]
-        )
 
     def entry(self, source_key: str, certainty: str | None) -> Evidence:
         source = self.sources[source_key]
@@ -462,13 +569,7 @@ class _EvidenceLibrary:
                     raise ReleaseError(f"{owner}: cites unknown or unpublished source '{key}'")
                 entries.setdefault(key, self.entry(key, certainty))
 
-        sections = (
-            ("findings", "finding"),
-            ("safety", "safety"),
-            ("combinations", "combination"),
-            ("conflicts", "conflict"),
-        )
-        for section, kind in sections:
+        for section, kind in CITED_SECTIONS:
             for key in cites.get(section, ()):
                 record = self.records[kind].get(key)
                 if record is None:
@@ -479,28 +580,26 @@ class _EvidenceLibrary:
         return tuple(entries.values()), tuple(summaries)
 
     def fallback_for(
-        self, pain_type: str
+        self, drug: str, vocabulary: Vocabulary
     ) -> tuple[tuple[Evidence, ...], tuple[EvidenceSummary, ...]]:
-        """Evidence for a suitability note that no rule covers: what is known of the class.
+        """What a suitability note no rule writes cites: the drug's own findings, filed under
+        other pain types. Evidence about the class as a whole is for context notes: a class
+        review may not even include this drug."""
+        own = sorted(key for key, finding in self.findings.items() if finding["drug"] == drug)
+        if not own:
+            raise ReleaseError(
+                f"no finding about {vocabulary.drugs[drug].name} is published, so a note on it "
+                "for a pain type no rule covers would have nothing to cite"
+            )
+        return self.expand({"findings": own}, f"the note on {drug} where no rule covers it")
 
-        Class-level findings in patients for this pain type if there are any, otherwise every
-        class-level finding in patients, otherwise the founding review itself.
-        """
-        class_findings = sorted(
-            key
-            for key, finding in self.findings.items()
-            if finding["drug"] is None and finding["population"] == "patients"
-        )
-        for_pain_type = [k for k in class_findings if self.findings[k]["pain_type"] == pain_type]
-        chosen = for_pain_type or class_findings
-        if chosen:
-            return self.expand({"findings": chosen}, f"fallback for {pain_type}")
-        if self.founding:
-            return self.expand({"sources": self.founding}, f"fallback for {pain_type}")
-        raise ReleaseError(
-            "the release has no class-level finding and no founding review to cite when no "
-            "rule covers a drug"
-        )
+
+CITED_SECTIONS = (
+    ("findings", "finding"),
+    ("safety", "safety"),
+    ("combinations", "combination"),
+    ("conflicts", "conflict"),
+)
 
 
 def _compile_rule(rule: dict, vocabulary: Vocabulary, library: _EvidenceLibrary) -> CompiledRule:
@@ -513,6 +612,18 @@ def _compile_rule(rule: dict, vocabulary: Vocabulary, library: _EvidenceLibrary)
     if rule["kind"] != "context" and not evidence:
         raise ReleaseError(f"{owner}: a {rule['kind']} note must cite at least one source")
     when = rule["when"]
+    pain_types = frozenset(when["pain_types"])
+    any_, all_, none = condition(when["any"]), condition(when["all"]), condition(when["none"])
+    graded = None
+    if rule["kind"] in ("suitability", "combination"):
+        cites = rule["cites"]
+        graded = grade(
+            [library.findings[key] for key in cites.get("findings", ())],
+            pain_types,
+            [library.combinations[key] for key in cites.get("combinations", ())]
+            if rule["kind"] == "combination"
+            else [],
+        )
     return CompiledRule(
         key=rule["key"],
         kind=rule["kind"],
@@ -522,12 +633,36 @@ def _compile_rule(rule: dict, vocabulary: Vocabulary, library: _EvidenceLibrary)
         priority=rule["priority"],
         title=rule["title"],
         text=rule["text"],
-        pain_types=frozenset(when["pain_types"]),
-        any=condition(when["any"]),
-        all=condition(when["all"]),
-        none=condition(when["none"]),
+        pain_types=pain_types,
+        any=any_,
+        all=all_,
+        none=none,
         evidence=evidence,
         summaries=summaries,
+        grade=graded,
+        level_reason=rule.get("level_reason", ""),
+        partners=_partners(rule, any_, all_, none, vocabulary),
+    )
+
+
+def _partners(rule: dict, any_, all_, none, vocabulary: Vocabulary) -> frozenset[str]:
+    """The other NMDAR antagonists a caution or combination rule names among the current
+    medicines (by drug, class or property). A rule that needs all of several medicines is
+    about that set, not one partner, and is not mirrored."""
+    if rule["kind"] not in ("caution", "combination") or any_ is None:
+        return frozenset()
+    if all_ is not None and any(all_[:MEDICINE_PARTS]):
+        return frozenset()
+
+    def names(group, drug) -> bool:
+        return bool(drug.slug in group[0] or drug.classes & group[1] or drug.properties & group[2])
+
+    return frozenset(
+        slug
+        for slug in vocabulary.nmdar_antagonists
+        if slug != rule["drug"]
+        and names(any_, vocabulary.drugs[slug])
+        and (none is None or not names(none, vocabulary.drugs[slug]))
     )
 
 
@@ -539,18 +674,21 @@ def evaluate(release: CompiledRelease, inputs: Inputs) -> list[Note]:
 
     Every NMDAR antagonist gets exactly one suitability note: the highest-priority matching
     suitability rule, or, where no rule covers the drug for this pain type, an explicit
-    "insufficient" note citing what is known of the class.
+    "insufficient" note citing the drug's evidence in other pain types.
 
     A note about a drug is matched against the patient's *other* medicines: a patient already
     taking dextromethorphan is not warned about dextromethorphan "with a serotonergic medicine"
     because dextromethorphan is itself serotonergic.
+
+    An interaction between two NMDAR antagonists shows whichever of them is the current
+    medicine: a rule about A that names B is shown on A's card when B is taken and, mirrored,
+    on B's card when A is taken (`CompiledRule.partners`).
     """
     vocabulary = release.vocabulary
     patient = Patient.from_inputs(inputs, vocabulary)
+    current_nmdar = [slug for slug in vocabulary.nmdar_antagonists if slug in patient.drugs]
     others = {
-        slug: patient.without(slug, vocabulary)
-        for slug in vocabulary.nmdar_antagonists
-        if slug in patient.drugs
+        slug: patient.with_drugs(patient.drugs - {slug}, vocabulary) for slug in current_nmdar
     }
     suitability: dict[str, CompiledRule] = {}
     notes: list[Note] = []
@@ -563,43 +701,63 @@ def evaluate(release: CompiledRelease, inputs: Inputs) -> list[Note]:
             if best is None or (-rule.priority, rule.key) < (-best.priority, best.key):
                 suitability[rule.drug] = rule
         else:
-            notes.append(_note(rule, subject, vocabulary))
+            notes.append(_note(rule, rule.drug, _why(rule, subject, vocabulary), vocabulary))
+    for taken in current_nmdar:
+        for rule in release.mirrors[inputs.pain_type][taken]:
+            for partner in sorted(rule.partners):
+                # The rule read as if the partner were added beside what the patient takes.
+                subject = others[taken].with_drugs(others[taken].drugs | {partner}, vocabulary)
+                if rule.matches(subject):
+                    why = (*_pain_line(rule, patient, vocabulary), patient.line_of(taken))
+                    notes.append(_note(rule, partner, why, vocabulary, mirrored=True))
     for drug in vocabulary.nmdar_antagonists:
         rule = suitability.get(drug)
-        subject = others.get(drug, patient)
-        notes.append(
-            _note(rule, subject, vocabulary) if rule else _unstudied(release, drug, patient)
-        )
+        if rule is None:
+            notes.append(_unstudied(release, drug, patient))
+        else:
+            subject = others.get(drug, patient)
+            notes.append(_note(rule, drug, _why(rule, subject, vocabulary), vocabulary))
     drug_order = {slug: index for index, slug in enumerate(vocabulary.nmdar_antagonists)}
     notes.sort(key=lambda note: _order(note, drug_order))
     return notes
 
 
 def _order(note: Note, drug_order: dict[str, int]) -> tuple:
+    """Patient-scope high cautions, suitability by level, this patient's other cautions,
+    combinations, the drugs' general risks, context."""
     if note.kind == "caution":
-        group = {"high": 0, "moderate": 2, "low": 3}[note.severity]
+        rank = {"high": 0, "moderate": 1, "low": 2}[note.severity]
+        group = (0 if rank == 0 else 2) if note.scope == "patient" else 5
     else:
-        group = {"suitability": 1, "combination": 4, "context": 5}[note.kind]
+        group, rank = {"suitability": 1, "combination": 4, "context": 6}[note.kind], 0
     level_rank = LEVEL_RANK.get(note.level, 0)
-    return (group, level_rank, drug_order.get(note.drug, -1), -note.priority, note.id)
+    return (group, rank, level_rank, drug_order.get(note.drug, -1), -note.priority, note.id)
 
 
-def _note(rule: CompiledRule, patient: Patient, vocabulary: Vocabulary) -> Note:
-    drug = vocabulary.drugs.get(rule.drug) if rule.drug else None
+def _note(
+    rule: CompiledRule, drug_slug: str | None, why, vocabulary: Vocabulary, mirrored=False
+) -> Note:
+    drug = vocabulary.drugs.get(drug_slug) if drug_slug else None
+    graded = rule.grade
     return Note(
-        id=rule.key,
+        # A mirrored note is keyed by the rule and the card it is shown on ("--" never appears
+        # in a rule's key).
+        id=f"{rule.key}--{drug_slug}" if mirrored else rule.key,
         kind=rule.kind,
-        drug=rule.drug,
+        drug=drug_slug,
         drug_name=drug.name if drug else None,
         level=rule.level,
         severity=rule.severity,
         title=rule.title,
         text=rule.text,
-        why=_why(rule, patient, vocabulary, drug),
+        why=tuple(why),
         evidence=rule.evidence,
         summaries=rule.summaries,
         priority=rule.priority,
         rule=rule.key,
+        scope="patient" if mirrored and rule.kind == "caution" else rule.scope,
+        certainty=graded.certainty if graded else None,
+        level_reason=rule.level_reason,
     )
 
 
@@ -607,7 +765,8 @@ def _unstudied(release: CompiledRelease, drug_slug: str, patient: Patient) -> No
     vocabulary = release.vocabulary
     drug = vocabulary.drugs[drug_slug]
     pain = vocabulary.pain_types[patient.pain_type]
-    evidence, summaries = release.fallback_evidence[patient.pain_type]
+    evidence, summaries = release.fallback_evidence[drug_slug]
+    name, pain_name = drug.name.lower(), _lower_first(pain.name)
     return Note(
         id=f"{drug_slug}-{patient.pain_type}-no-direct-evidence",
         kind="suitability",
@@ -615,11 +774,11 @@ def _unstudied(release: CompiledRelease, drug_slug: str, patient: Patient) -> No
         drug_name=drug.name,
         level="insufficient",
         severity=None,
-        title=f"{drug.name} for {_lower_first(pain.name)}: no direct evidence",
+        title=f"{drug.name} for {pain_name}: no direct evidence",
         text=(
-            f"The knowledge base holds no study of {drug.name.lower()} in "
-            f"{_lower_first(pain.name)}, so the evidence is insufficient to judge its "
-            "suitability here. The sources below describe NMDA-receptor antagonists as a class."
+            f"No finding in the knowledge base is about {name} in {pain_name}, so the evidence "
+            f"is insufficient to judge it here. The findings below are about {name} in other "
+            "neuropathic pain; each names the population it comes from."
         ),
         why=(f"Pain type: {pain.name}", f"No curated evidence on {drug.name} for this pain type"),
         evidence=evidence,
@@ -634,10 +793,14 @@ def _lower_first(text: str) -> str:
     return text
 
 
-def _why(rule: CompiledRule, patient: Patient, vocabulary: Vocabulary, drug) -> tuple[str, ...]:
-    lines: list[str] = []
-    if rule.pain_types:
-        lines.append(f"Pain type: {vocabulary.pain_types[patient.pain_type].name}")
+def _pain_line(rule: CompiledRule, patient: Patient, vocabulary: Vocabulary) -> tuple[str, ...]:
+    if not rule.pain_types:
+        return ()
+    return (f"Pain type: {vocabulary.pain_types[patient.pain_type].name}",)
+
+
+def _why(rule: CompiledRule, patient: Patient, vocabulary: Vocabulary) -> tuple[str, ...]:
+    lines: list[str] = list(_pain_line(rule, patient, vocabulary))
     if rule.any is not None:
         lines += patient.lines_for(rule.any)
     if rule.all is not None:
@@ -645,8 +808,11 @@ def _why(rule: CompiledRule, patient: Patient, vocabulary: Vocabulary, drug) -> 
     if rule.none is not None:
         lines += _absent(rule.none, vocabulary)
     if not lines:
+        drug = vocabulary.drugs.get(rule.drug) if rule.drug else None
         lines.append(
-            f"Applies to any use of {drug.name}" if drug else "Applies to every assessment"
+            f"Applies to any use of {drug.name.lower()}, whatever the patient"
+            if drug
+            else "Applies to every assessment"
         )
     return tuple(dict.fromkeys(lines))
 

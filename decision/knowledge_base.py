@@ -235,12 +235,12 @@ SECTIONS = (
     Section("pain_types", PainType, ("slug",), VOCABULARY),
     Section("drug_classes", DrugClass, ("slug",), VOCABULARY),
     Section("drug_properties", DrugProperty, ("slug",), VOCABULARY),
-    Section("patient_factors", PatientFactor, ("slug",), VOCABULARY),
+    Section("patient_factors", PatientFactor, ("slug",), (*VOCABULARY, "nothing_known")),
     Section(
         "drugs",
         Drug,
         ("slug",),
-        VOCABULARY,
+        (*VOCABULARY, "nothing_known"),
         many={
             "classes": _slug("classes", DrugClass),
             "properties": _slug("properties", DrugProperty),
@@ -350,6 +350,7 @@ SECTIONS = (
             "priority",
             "title",
             "text",
+            "level_reason",
             "curator_notes",
             *CURATED,
         ),

@@ -140,6 +140,12 @@ class Rule(CuratedRecord):
     )
     title = models.CharField(max_length=200)
     text = models.TextField(help_text="Describe evidence and risk; never instruct or dose.")
+    level_reason = models.TextField(
+        blank=True,
+        verbose_name="why the level differs from the grading rule",
+        help_text="Required when the level is not the one the grading rule derives from the "
+        "cited findings (docs/grading.md); clinicians see it with the note.",
+    )
     cited_findings = models.ManyToManyField(Finding, related_name="rules", blank=True)
     cited_safety = models.ManyToManyField(
         SafetyConcern, related_name="rules", blank=True, verbose_name="cited safety concerns"

@@ -22,6 +22,8 @@ from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
+from decision.audit import AuditReport, audit
+from decision.audit import Finding as AuditFinding
 from decision.cases import CaseResult, CaseSpec, Expect, run_cases
 from decision.engine import CompiledRelease, Inputs, ReleaseError
 from decision.knowledge_base import export_data
@@ -41,12 +43,17 @@ class ReleasePlan:
     payload: dict | None = None
     error: str = ""  # why the published content does not compile, if it does not
     results: tuple[CaseResult, ...] = ()
+    audit: AuditReport | None = None
     digest: str = ""
     changelog: str = ""
 
     @property
     def failures(self) -> list[CaseResult]:
         return [result for result in self.results if not result.passed]
+
+    @property
+    def blocking(self) -> list[AuditFinding]:
+        return self.audit.blocking if self.audit else []
 
     @property
     def unchanged(self) -> bool:
@@ -138,6 +145,7 @@ def payload_from(data: dict) -> dict:
             "drug": combination["nmdar_drug"],
             "direction": combination["direction"],
             "summary": combination["summary"],
+            "related_safety": combination["related_safety"],
             "sources": cited_sources(f"combination {combination['key']}", combination["sources"]),
         }
     conflicts = {}
@@ -212,6 +220,7 @@ RULE_FIELDS = (
     "priority",
     "title",
     "text",
+    "level_reason",
     "when",
     "cites",
 )
@@ -221,8 +230,8 @@ VOCABULARY_FIELDS = {
     "pain_types": _TERM,
     "drug_classes": _TERM,
     "drug_properties": _TERM,
-    "patient_factors": _TERM,
-    "drugs": (*_TERM, "classes", "properties"),
+    "patient_factors": (*_TERM, "nothing_known"),
+    "drugs": (*_TERM, "classes", "properties", "nothing_known"),
 }
 
 
@@ -288,21 +297,26 @@ def plan_release() -> ReleasePlan:
         curated = candidate()
     except ReleaseError as error:
         return ReleasePlan(previous=previous, error=str(error))
+    report = audit(curated.release)
+    changelog = describe_changes(previous.payload if previous else None, curated.payload)
+    changelog += "\n" + "\n".join(report.figures())
     return ReleasePlan(
         previous=previous,
         payload=curated.payload,
         results=tuple(run_cases(curated.release, case_specs(curated.data))),
+        audit=report,
         digest=content_hash(curated.payload),
-        changelog=describe_changes(previous.payload if previous else None, curated.payload),
+        changelog=changelog,
     )
 
 
 def publish_release(*, user=None, allow_unchanged: bool = False) -> Release:
     """Compile, test and store a new active release in one transaction, or refuse.
 
-    Raises `PublishRefused` (and changes nothing) when the content does not compile or a curator
-    test case fails, and `NothingChanged` when the content equals the active release's (unless
-    `allow_unchanged`). Either carries the plan, so a caller can show why without recomputing.
+    Raises `PublishRefused` (and changes nothing) when the content does not compile, a curator
+    test case fails or the knowledge-base audit has a blocking finding, and `NothingChanged`
+    when the content equals the active release's (unless `allow_unchanged`). Either carries the
+    plan, so a caller can show why without recomputing.
     """
     with transaction.atomic():
         plan = plan_release()
@@ -311,6 +325,14 @@ def publish_release(*, user=None, allow_unchanged: bool = False) -> Release:
         if plan.failures:
             raise PublishRefused(
                 f"{len(plan.failures)} curator test case(s) failed; nothing was published.", plan
+            )
+        if plan.blocking:
+            named = "; ".join(f"{f.record}: {f.message}" for f in plan.blocking[:10])
+            more = len(plan.blocking) - 10
+            raise PublishRefused(
+                f"The knowledge-base audit found {len(plan.blocking)} blocking problem(s); "
+                f"nothing was published. {named}" + (f"; and {more} more." if more > 0 else "."),
+                plan,
             )
         if plan.unchanged and not allow_unchanged:
             raise NothingChanged(f"Nothing changed since release {plan.previous.version}.", plan)
@@ -405,9 +427,22 @@ def describe_changes(old: dict | None, new: dict) -> str:
         for verb, keys in (("added", added), ("changed", changed), ("removed", removed)):
             if keys:
                 lines.append(f"{label} {verb} ({len(keys)}): {', '.join(keys)}.")
+    if old is not None:
+        lines += _level_changes(_keyed(old, "rules"), _keyed(new, "rules"))
     if old is not None and len(lines) == 0:
         lines.append("No content changes (republished).")
     return "\n".join(lines)
+
+
+def _level_changes(before: dict, after: dict) -> list[str]:
+    """Every note whose level changed, with the reason curators recorded, if any."""
+    lines = []
+    for key in sorted(before.keys() & after.keys()):
+        old, new = before[key]["level"], after[key]["level"]
+        if old and new and old != new:
+            reason = after[key].get("level_reason", "")
+            lines.append(f"Level of {key}: {old} → {new}" + (f" ({reason})" if reason else "."))
+    return lines
 
 
 # --- The active release, kept compiled in memory --------------------------------------------

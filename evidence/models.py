@@ -106,13 +106,25 @@ class DrugProperty(VocabularyTerm):
         verbose_name_plural = "drug properties"
 
 
+NOTHING_KNOWN_HELP = (
+    "Tick when no note of the knowledge base depends on this input, so that the knowledge-base "
+    "audit accepts it as screened with nothing known (docs/knowledge-base.md lists them)."
+)
+
+
 class PatientFactor(VocabularyTerm):
+    nothing_known = models.BooleanField(
+        default=False, verbose_name="screened, nothing known", help_text=NOTHING_KNOWN_HELP
+    )
     history = HistoricalRecords()
 
 
 class Drug(VocabularyTerm):
     classes = models.ManyToManyField(DrugClass, related_name="drugs", blank=True)
     properties = models.ManyToManyField(DrugProperty, related_name="drugs", blank=True)
+    nothing_known = models.BooleanField(
+        default=False, verbose_name="screened, nothing known", help_text=NOTHING_KNOWN_HELP
+    )
     history = HistoricalRecords(m2m_fields=[classes, properties])
 
     @property
@@ -301,7 +313,7 @@ class Finding(CuratedRecord):
         help_text="When the population is not exactly this pain type (mixed, non-neuropathic).",
     )
     population = models.CharField(
-        max_length=16, choices=Population.choices, default=Population.PATIENTS
+        max_length=24, choices=Population.choices, default=Population.PATIENTS
     )
     direction = models.CharField(max_length=16, choices=Direction.choices)
     certainty = models.CharField(max_length=16, choices=Certainty.choices)

@@ -22,7 +22,15 @@ DIRECTIONS = {
     "mixed": "Mixed",
     "insufficient": "Insufficient evidence",
 }
-POPULATIONS = {"patients": "Patients", "animal": "Animal model"}
+# Who a finding was observed in, relative to the pain type it is filed under. Only findings in
+# patients with that pain type are direct evidence for it; mixed neuropathic populations are
+# direct only for "other neuropathic pain" (decision/grading.py, docs/grading.md).
+POPULATIONS = {
+    "patients": "Patients with this pain type",
+    "mixed_neuropathic": "Mixed or unspecified neuropathic pain",
+    "other_patients": "Another population (e.g. chronic pain in general)",
+    "animal": "Animal model",
+}
 STUDY_TYPES = {
     "review": "Review",
     "systematic_review": "Systematic review",

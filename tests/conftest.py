@@ -87,12 +87,19 @@ def _build_mini_kb():
     psychosis = f.PatientFactorFactory(
         slug="psychosis_history", name="Psychotic disorder or history of psychosis"
     )
+    # No note of this small base depends on these inputs: declared, so the audit accepts them.
     renal = f.PatientFactorFactory(
-        slug="renal_impairment_severe", name="Severe renal impairment (eGFR below 30)"
+        slug="renal_impairment_severe",
+        name="Severe renal impairment (eGFR below 30)",
+        nothing_known=True,
     )
-    ketamine = f.DrugFactory(slug="ketamine", name="Ketamine", classes=[nmdar])
+    ketamine = f.DrugFactory(slug="ketamine", name="Ketamine", classes=[nmdar], nothing_known=True)
     dextromethorphan = f.DrugFactory(
-        slug="dextromethorphan", name="Dextromethorphan", classes=[nmdar], properties=[serotonergic]
+        slug="dextromethorphan",
+        name="Dextromethorphan",
+        classes=[nmdar],
+        properties=[serotonergic],
+        nothing_known=True,
     )
     morphine = f.DrugFactory(slug="morphine", name="Morphine", classes=[opioid], properties=[cns])
     sertraline = f.DrugFactory(
@@ -138,8 +145,15 @@ def _build_mini_kb():
         key="ketamine-iv-crps-rcts",
         drug=ketamine,
         pain_type=crps,
-        direction=Direction.BENEFIT,
+        direction=Direction.MIXED,
         sources=[sigtermans],
+    )
+    f.FindingFactory(
+        key="dm-phn",
+        drug=dextromethorphan,
+        pain_type=phn,
+        direction=Direction.NO_BENEFIT,
+        sources=[cochrane],
     )
     class_finding = f.FindingFactory(
         key="nmda-class-cochrane",

@@ -147,6 +147,12 @@ def payload(rules=(), *, findings=None, sources=None):
         if findings is not None
         else {
             "ketamine-crps": finding("ketamine", "complex_regional_pain_syndrome", ["trial-1"]),
+            "dm-phn": finding(
+                "dextromethorphan", "postherpetic_neuralgia", ["trial-1"], direction="no_benefit"
+            ),
+            "memantine-phn": finding(
+                "memantine", "postherpetic_neuralgia", ["cochrane-2025"], direction="no_benefit"
+            ),
             "class-cochrane": finding(
                 None, "postherpetic_neuralgia", ["cochrane-2025"], direction="no_benefit"
             ),

@@ -295,7 +295,7 @@ def test_it_shows_the_changelog_and_contents_on_a_release(curator_client, mini_r
     assert "<p>First release.</p>" in response.text
     assert 'id="release-is-active"' in response.text
     assert (
-        "5 rules, 2 findings, 2 safety concerns, 1 combinations, 0 conflicts, 4 sources"
+        "5 rules, 3 findings, 2 safety concerns, 1 combinations, 0 conflicts, 4 sources"
         in response.text
     )
 
@@ -337,6 +337,7 @@ def test_it_lets_a_reviewer_publish_a_release_that_becomes_active(
     assert f'href="{PUBLISH_URL}"' in changelist.text
     preview = reviewer_client.get(PUBLISH_URL)
     assert "First release." in preview.text
+    assert 'id="publish-audit-clear"' in preview.text
     response = reviewer_client.post(PUBLISH_URL, follow=True)
     release = Release.objects.get()
     assert current_release() == release
@@ -431,3 +432,17 @@ def test_it_keeps_curators_from_rolling_back(curator_client, mini_kb):
     assert url not in curator_client.get(change_url(first)).text
     assert curator_client.post(url).status_code == 403
     assert current_release() == second
+
+
+def test_the_publish_page_shows_the_audit_and_refuses_what_it_blocks(reviewer_client, mini_kb):
+    rule = mini_kb.rules.ketamine_psychosis
+    rule.text = "Labelling advises avoiding ketamine in psychosis."
+    rule.save()
+    preview = text_of(reviewer_client.get(PUBLISH_URL))
+    assert "Audit over" in preview and "synthetic patients" in preview
+    blocking = preview.split('id="publish-audit-blocking"')[1].split("</table>")[0]
+    assert "caution-ketamine-psychosis-history" in blocking
+    assert "instruction in its text: 'advises'" in blocking
+    response = reviewer_client.post(PUBLISH_URL)
+    assert "blocking problem(s); nothing was published" in text_of(response)
+    assert not Release.objects.exists()

@@ -39,8 +39,8 @@ def test_a_stored_note_keeps_its_scale_and_why_but_cites_the_release_by_referenc
         "level": None,
         "severity": "high",
         "why": [
-            "Current medicine: Sertraline (selective serotonin reuptake inhibitor)",
-            "Current medicine: Sertraline (raises serotonergic activity)",
+            "Current medicine: Sertraline (selective serotonin reuptake inhibitor; raises "
+            "serotonergic activity)"
         ],
     }
     unstudied = next(n for n in stored.notes if n["id"].endswith("-no-direct-evidence"))

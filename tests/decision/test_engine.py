@@ -56,28 +56,24 @@ def test_it_says_explicitly_when_no_rule_covers_a_drug():
     notes = notes_for(p.release([KETAMINE_CRPS]), CRPS)
     memantine = next(n for n in notes if n.kind == "suitability" and n.drug == "memantine")
     assert memantine.level == "insufficient"
+    assert memantine.certainty is None
     assert memantine.id == "memantine-complex_regional_pain_syndrome-no-direct-evidence"
-    assert "no study of memantine" in memantine.text
+    assert "No finding in the knowledge base is about memantine in complex" in memantine.text
     assert memantine.why[-1] == "No curated evidence on Memantine for this pain type"
 
 
-def test_the_uncovered_note_cites_class_findings_for_that_pain_type():
-    notes = notes_for(p.release([]), PHN)
-    fallback = next(n for n in notes if n.drug == "ketamine")
+def test_the_uncovered_note_cites_the_drugs_own_findings_never_the_class():
+    notes = notes_for(p.release([]), CRPS)
+    fallback = next(n for n in notes if n.drug == "memantine")
+    assert [summary.key for summary in fallback.summaries] == ["memantine-phn"]
     assert [entry.key for entry in fallback.evidence] == ["cochrane-2025"]
-    assert fallback.summaries[0].key == "class-cochrane"
 
 
-def test_the_uncovered_note_falls_back_to_all_class_findings_then_the_founding_review():
-    with_class = notes_for(p.release([]), CPSP)
-    assert [e.key for e in with_class[0].evidence] == ["cochrane-2025"]
-    no_class = notes_for(p.release([], findings={}), CPSP)
-    assert [e.key for e in no_class[0].evidence] == ["review-2011"]
-
-
-def test_a_release_with_nothing_to_cite_for_uncovered_drugs_is_refused():
-    with pytest.raises(ReleaseError, match="no class-level finding"):
-        p.release([], findings={}, sources={"trial-1": p.source("trial-1")})
+def test_a_release_with_an_nmdar_antagonist_nothing_is_known_of_is_refused():
+    findings = p.payload()["findings"]
+    del findings["memantine-phn"]
+    with pytest.raises(ReleaseError, match="no finding about Memantine is published"):
+        p.release([], findings=findings)
 
 
 def test_the_highest_priority_suitability_rule_wins():
@@ -161,30 +157,44 @@ def test_a_rule_without_conditions_applies_to_every_assessment():
         cites={"sources": ["trial-1"]},
     )
     note = next(n for n in notes_for(p.release([general]), PHN) if n.id == "ketamine-general")
-    assert note.why == ("Applies to any use of Ketamine",)
+    assert note.why == ("Applies to any use of ketamine, whatever the patient",)
+    assert note.scope == "drug"
+    assert not note.is_alert
 
 
-def test_notes_are_ordered_high_cautions_then_suitability_by_level_then_the_rest():
+def test_notes_are_ordered_patient_high_cautions_then_suitability_by_level_then_the_rest():
     sources = {"sources": ["trial-1"]}
+    older = p.group(factors=["older_adult"])
     rules = [
         p.rule("z-context", "context", cites=sources),
         p.rule("combo", "combination", drug="ketamine", level="mixed", cites=sources),
-        p.rule("low-caution", "caution", drug="ketamine", severity="low", cites=sources),
-        p.rule("mod-caution", "caution", drug="memantine", severity="moderate", cites=sources),
-        p.rule("high-caution", "caution", drug="memantine", severity="high", cites=sources),
+        p.rule("low-caution", "caution", drug="ketamine", severity="low", any=older, cites=sources),
+        p.rule("general-high", "caution", drug="ketamine", severity="high", cites=sources),
+        p.rule(
+            "mod-caution",
+            "caution",
+            drug="memantine",
+            severity="moderate",
+            any=older,
+            cites=sources,
+        ),
+        p.rule(
+            "high-caution", "caution", drug="memantine", severity="high", any=older, cites=sources
+        ),
         p.rule("dm-fav", "suitability", drug="dextromethorphan", level="favourable", cites=sources),
         p.rule("ket-unfav", "suitability", drug="ketamine", level="unfavourable", cites=sources),
     ]
-    notes = notes_for(p.release(rules), CRPS)
-    assert [(n.kind, n.level or n.severity) for n in notes] == [
-        ("caution", "high"),
-        ("suitability", "favourable"),
-        ("suitability", "unfavourable"),
-        ("suitability", "insufficient"),
-        ("caution", "moderate"),
-        ("caution", "low"),
-        ("combination", "mixed"),
-        ("context", None),
+    notes = notes_for(p.release(rules), CRPS, factors=["older_adult"])
+    assert [(n.id, n.scope) for n in notes] == [
+        ("high-caution", "patient"),
+        ("dm-fav", None),
+        ("ket-unfav", None),
+        ("memantine-complex_regional_pain_syndrome-no-direct-evidence", None),
+        ("mod-caution", "patient"),
+        ("low-caution", "patient"),
+        ("combo", None),
+        ("general-high", "drug"),
+        ("z-context", None),
     ]
 
 
@@ -278,3 +288,107 @@ def test_a_drug_does_not_trigger_its_own_interaction_note():
     with_sertraline = notes_for(release, CRPS, ["dextromethorphan", "sertraline"])
     caution = next(n for n in with_sertraline if n.id == "dm-serotonin")
     assert caution.why == ("Current medicine: Sertraline (raises serotonergic activity)",)
+
+
+# --- Scope, interactions seen from both sides, certainty, what was screened -----------------
+
+MEMANTINE_NMDA = p.rule(
+    "memantine-other-nmda",
+    "caution",
+    drug="memantine",
+    severity="moderate",
+    any=p.group(drugs=["ketamine", "dextromethorphan"]),
+    cites={"sources": ["trial-1"]},
+)
+DM_SEROTONERGIC = p.rule(
+    "dm-serotonergic",
+    "caution",
+    drug="dextromethorphan",
+    severity="high",
+    any=p.group(properties=["serotonergic"]),
+    cites={"sources": ["trial-1"]},
+)
+
+
+def cautions_on(notes, drug):
+    return sorted(
+        (n.id, n.severity, n.scope) for n in notes if n.kind == "caution" and n.drug == drug
+    )
+
+
+def test_a_caution_its_inputs_triggered_is_the_patients_and_says_which_input():
+    notes = notes_for(p.release([DM_SEROTONIN]), CRPS, ["sertraline"])
+    (caution,) = [n for n in notes if n.id == "dm-serotonin"]
+    assert caution.scope == "patient" and caution.is_alert
+    assert caution.why == ("Current medicine: Sertraline (raises serotonergic activity)",)
+
+
+def test_an_interaction_shows_on_the_other_drugs_card_when_the_rules_drug_is_taken():
+    release = p.release([MEMANTINE_NMDA])
+    on_ketamine = notes_for(release, CRPS, ["ketamine"])
+    assert cautions_on(on_ketamine, "memantine") == [
+        ("memantine-other-nmda", "moderate", "patient")
+    ]
+    on_memantine = notes_for(release, CRPS, ["memantine"])
+    assert cautions_on(on_memantine, "ketamine") == [
+        ("memantine-other-nmda--ketamine", "moderate", "patient")
+    ]
+    assert cautions_on(on_memantine, "dextromethorphan") == [
+        ("memantine-other-nmda--dextromethorphan", "moderate", "patient")
+    ]
+    mirrored = next(n for n in on_memantine if n.id == "memantine-other-nmda--ketamine")
+    assert mirrored.why == ("Current medicine: Memantine",)
+    assert mirrored.rule == "memantine-other-nmda"
+
+
+def test_a_property_names_the_other_nmdar_antagonists_that_carry_it():
+    release = p.release([DM_SEROTONERGIC])
+    assert release.rules_by_key["dm-serotonergic"].partners == frozenset()  # none but itself
+    with_memantine = p.payload([DM_SEROTONERGIC])
+    memantine = next(d for d in with_memantine["vocabulary"]["drugs"] if d["slug"] == "memantine")
+    memantine["properties"] = ["serotonergic"]
+    release = CompiledRelease.from_payload(with_memantine, id=1, version="t")
+    on_dm = notes_for(release, CRPS, ["dextromethorphan"])
+    assert cautions_on(on_dm, "memantine") == [("dm-serotonergic--memantine", "high", "patient")]
+    on_memantine = notes_for(release, CRPS, ["memantine"])
+    assert cautions_on(on_memantine, "dextromethorphan") == [("dm-serotonergic", "high", "patient")]
+
+
+def test_both_drugs_taken_show_the_interaction_on_both_cards_once_each():
+    notes = notes_for(p.release([MEMANTINE_NMDA]), CRPS, ["ketamine", "memantine"])
+    assert cautions_on(notes, "memantine") == [("memantine-other-nmda", "moderate", "patient")]
+    assert cautions_on(notes, "ketamine") == [
+        ("memantine-other-nmda--ketamine", "moderate", "patient")
+    ]
+
+
+def test_a_mirrored_note_is_stored_by_reference_and_restored_as_answered():
+    release = p.release([MEMANTINE_NMDA])
+    notes = notes_for(release, CRPS, ["memantine"])
+    for note in notes:
+        assert release.restore(note.stored()) == note
+    mirrored = next(n for n in notes if n.id == "memantine-other-nmda--ketamine")
+    assert mirrored.stored()["rule"] == "memantine-other-nmda"
+
+
+def test_a_graded_note_carries_the_certainty_the_grading_rule_derives():
+    notes = notes_for(p.release([KETAMINE_CRPS]), CRPS)
+    ketamine = next(n for n in notes if n.id == "ketamine-crps")
+    assert (ketamine.level, ketamine.certainty) == ("mixed", "low")
+
+
+def test_a_curated_level_carries_its_reason():
+    rule = {**KETAMINE_CRPS, "level": "favourable", "level_reason": "One trial outweighs."}
+    note = next(n for n in notes_for(p.release([rule]), CRPS) if n.id == "ketamine-crps")
+    assert (note.level, note.certainty, note.level_reason) == (
+        "favourable",
+        "low",
+        "One trial outweighs.",
+    )
+
+
+def test_every_answer_says_which_medicines_were_screened():
+    screened = p.release([]).screened
+    assert set(screened.drugs) == set(p.DRUGS)
+    assert "Morphine" in screened.statement
+    assert screened.statement.endswith("Any other medicine the patient takes has not been checked.")

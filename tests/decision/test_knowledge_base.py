@@ -166,3 +166,18 @@ def test_check_knowledge_base_fails_when_a_case_fails(mini_kb):
     mini_kb.rules.ketamine_crps.save()
     with pytest.raises(CommandError, match="1 of 1 curator test cases failed"):
         call_command("check_knowledge_base")
+
+
+@pytest.mark.django_db
+def test_the_audit_command_passes_a_sound_base_and_fails_a_blocked_one(mini_kb, capsys):
+    call_command("audit_knowledge_base")
+    assert "No blocking findings." in capsys.readouterr().out
+    mini_kb.rules.ketamine_psychosis.text = "Give 0.5 mg/kg."
+    mini_kb.rules.ketamine_psychosis.save()
+    with pytest.raises(CommandError, match="1 blocking finding"):
+        call_command("audit_knowledge_base")
+    assert "dose figure in its text: '0.5 mg'" in capsys.readouterr().out
+
+
+def test_the_shipped_file_passes_the_audit():
+    call_command("audit_knowledge_base", file=DEFAULT_PATH)

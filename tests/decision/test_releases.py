@@ -75,6 +75,7 @@ def test_draft_cases_do_not_gate_publishing(mini_release, mini_kb):
     mini_kb.case.status = Status.DRAFT
     mini_kb.case.save()
     mini_kb.rules.ketamine_crps.level = "favourable"
+    mini_kb.rules.ketamine_crps.level_reason = "The curators weigh the trials above the syntheses."
     mini_kb.rules.ketamine_crps.save()
     assert publish_release().version != mini_release.version
 
@@ -193,3 +194,28 @@ def test_without_an_announcement_a_process_rechecks_once_its_interval_passes(
 
 def test_there_is_no_active_release_before_the_first_publish(db):
     assert active_release() is None
+
+
+def test_a_release_the_audit_blocks_is_refused_naming_the_record(mini_release, mini_kb):
+    rule = mini_kb.rules.ketamine_psychosis
+    rule.text = "Labelling advises avoiding ketamine in psychosis."
+    rule.save()
+    with pytest.raises(PublishRefused, match="caution-ketamine-psychosis-history: instruction"):
+        publish_release()
+    assert list(Release.objects.all()) == [mini_release]
+
+
+def test_the_changelog_carries_the_audit_figures_and_every_level_change(mini_release, mini_kb):
+    rule = mini_kb.rules.ketamine_crps
+    rule.level = "favourable"
+    rule.level_reason = "The curators weigh the trials above the syntheses."
+    rule.save()
+    mini_kb.case.status = Status.DRAFT  # the shipped case expects "mixed"
+    mini_kb.case.save()
+    changelog = publish_release().changelog
+    assert (
+        "Level of ketamine-crps-suitability: mixed → favourable (The curators weigh the trials "
+        "above the syntheses.)" in changelog
+    )
+    assert "Patient cautions per answer, high: min 0" in changelog
+    assert "Blocking findings: interaction seen from one side only: 0" in changelog
