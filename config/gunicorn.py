@@ -6,7 +6,9 @@ listens on loopback only and expects a buffering proxy in front (deploy/nginx/),
 every request in full before passing it on. Settings come from the environment (README).
 """
 
+import logging
 import os
+import re
 
 bind = f"{os.environ.get('BIND_ADDRESS', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -32,3 +34,23 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"
 
 # The control socket (gunicornc) is not used; one per host would also collide between instances.
 control_socket_disable = True
+
+
+class _NoClientData(logging.Filter):
+    """gunicorn's error log quotes what a client sent when it refuses a request (a request line
+    split at a space: "Invalid HTTP Version: 'Doe&dob=1961-04-02 HTTP/1.1'"), and names the URI
+    of a request whose handling failed. The quoted text and the query string go; what kind of
+    request was refused stays."""
+
+    QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+    QUERY = re.compile(r"\?\S*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = self.QUERY.sub("", self.QUOTED.sub("'…'", record.getMessage()))
+        record.msg, record.args = message, ()
+        return True
+
+
+def on_starting(server) -> None:
+    # The master's loggers, which the workers it forks inherit.
+    server.log.error_log.addFilter(_NoClientData())

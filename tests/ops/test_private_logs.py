@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -61,6 +62,14 @@ def test_neither_the_access_log_nor_the_error_log_keeps_identifiers(app_database
                 "X-CSRFToken": CSRF,
             },
         )
+        # Request lines gunicorn itself refuses, which its error log quotes.
+        for line in (
+            b"GET /?patient_name=Jane Doe&dob=1961-04-02 HTTP/1.1",
+            b"GET /?patient_name=Jane\x01Doe HTTP/1.1",
+        ):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+                raw.sendall(line + b"\r\nHost: 127.0.0.1\r\n\r\n")
+                assert raw.recv(100).startswith(b"HTTP/1.1 400")
     assert utf16.status == 400
     assert b"Form data must be sent in UTF-8" in utf16.body
     # Whether the app answers or refuses them, none is a server error, and each is logged.
@@ -70,6 +79,7 @@ def test_neither_the_access_log_nor_the_error_log_keeps_identifiers(app_database
     assert '"GET / HTTP/1.1"' in access
     assert '"POST /api/v1/assessments HTTP/1.1" 400' in access
     assert '"GET /no/such/page HTTP/1.1" 404' in access
+    assert "Invalid request from ip=127.0.0.1" in errors  # gunicorn did report the bad lines
     # Django's request logger did report the refusals (it is handed the request, body and all).
     assert "Bad Request: /api/v1/assessments" in errors
     assert "Bad Request: /" in errors
