@@ -1,8 +1,8 @@
-"""One side of a publishing race: waits for "go" on stdin, then publishes or rolls back.
+"""A process that publishes, rolls back or edits on command, for the publishing race tests.
 
-`python -m tests.ops.publish_race publish [EDIT]` first retitles a published rule with EDIT (so
-that there is something to publish), `... activate RELEASE_ID` rolls back to that release. Needs
-DATABASE_URL; prints "ready", then, after "go", one line: the outcome.
+`python -m tests.ops.publish_race` (with DATABASE_URL) prints "ready", then answers each line on
+stdin with one line: `edit TEXT` retitles a published rule (so that there is something to
+publish), `publish` publishes, `activate RELEASE_ID` rolls back to that release.
 """
 
 import os
@@ -23,24 +23,29 @@ from decision.releases import (  # noqa: E402
     publish_release,
 )
 
-action, argument = sys.argv[1], (sys.argv[2:] or [""])[0]
-target = Release.objects.get(pk=int(argument)) if action == "activate" else None
-if action == "publish" and argument:
-    rule = Rule.objects.filter(status="published").order_by("key").first()
-    rule.title = f"{rule.title.split(' [')[0]} [{argument}]"
-    rule.save()
+
+def run(action: str, argument: str) -> str:
+    if action == "edit":
+        rule = Rule.objects.filter(status="published").order_by("key").first()
+        rule.title = f"{rule.title.split(' [')[0]} [{argument}]"
+        rule.save()
+        return "edited"
+    if action == "publish":
+        return f"published {publish_release().version}"
+    release = Release.objects.get(pk=int(argument))
+    return f"activated {activate_release(release).release.version}"
+
+
 connection.ensure_connection()
 print("ready", flush=True)
-sys.stdin.readline()
-try:
-    if action == "publish":
-        outcome = f"published {publish_release().version}"
-    else:
-        outcome = f"activated {activate_release(target).release.version}"
-except NothingChanged:
-    outcome = "nothing changed"
-except AlreadyActive:
-    outcome = "already active"
-except Exception as error:  # the race must show what went wrong, whatever it is
-    outcome = f"error {type(error).__name__}: {error}"
-print(outcome, flush=True)
+for line in sys.stdin:
+    action, _, argument = line.strip().partition(" ")
+    try:
+        outcome = run(action, argument)
+    except NothingChanged:
+        outcome = "nothing changed"
+    except AlreadyActive:
+        outcome = "already active"
+    except Exception as error:  # the race must show what went wrong, whatever it is
+        outcome = f"error {type(error).__name__}: {error}"
+    print(outcome, flush=True)

@@ -11,37 +11,47 @@ from tests.ops.servers import BIN, ROOT, production_env
 
 pytestmark = pytest.mark.server
 
-ROUNDS = 4
+ROUNDS = 5
 
 
-def race(url: str, *argvs: list[str], **env: str) -> list[str]:
-    """Start every side, let them set up, then say "go" to all at once: their outcomes."""
-    env = production_env(url, **env)
-    sides = [
-        subprocess.Popen(
-            [str(BIN / "python"), "-m", "tests.ops.publish_race", *argv],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for argv in argvs
-    ]
-    try:
-        for side in sides:
-            assert side.stdout.readline().strip() == "ready"
-        for side in sides:
-            side.stdin.write("go\n")
-            side.stdin.flush()
-        outcomes = [side.stdout.readline().strip() for side in sides]
-        for side in sides:
-            side.wait(timeout=60)
-    finally:
-        for side in sides:
-            if side.poll() is None:
-                side.kill()
-    return sorted(outcomes)
+class Sides:
+    """Processes that publish or roll back on command (tests/ops/publish_race.py)."""
+
+    def __init__(self, url: str, count: int = 2, **env: str):
+        self.url, self.env = url, production_env(url, **env)
+        self.processes = [
+            subprocess.Popen(
+                [str(BIN / "python"), "-m", "tests.ops.publish_race"],
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(count)
+        ]
+
+    def __enter__(self) -> Sides:
+        for process in self.processes:
+            assert process.stdout.readline().strip() == "ready"
+        return self
+
+    def at_once(self, *commands: str) -> list[str]:
+        """Send each side its command, all at once: their outcomes, sorted."""
+        for process, command in zip(self.processes, commands, strict=False):
+            process.stdin.write(command + "\n")
+            process.stdin.flush()
+        busy = self.processes[: len(commands)]
+        return sorted(process.stdout.readline().strip() for process in busy)
+
+    def __exit__(self, *exc) -> None:
+        for process in self.processes:
+            process.stdin.close()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def counts(url: str) -> tuple[int, int]:
@@ -58,23 +68,28 @@ def active_release_id(url: str) -> int:
 
 
 def test_two_publishes_at_once_give_one_release_and_nothing_changed(app_database):
-    for number in range(1, ROUNDS + 1):
-        releases, activations = counts(app_database)
-        outcomes = race(app_database, ["publish", f"round {number}"], ["publish"])
-        assert outcomes[0] == "nothing changed", outcomes
-        assert outcomes[1].startswith("published "), outcomes
-        assert counts(app_database) == (releases + 1, activations + 1)
+    with Sides(app_database) as sides:
+        for number in range(1, ROUNDS + 1):
+            assert sides.at_once(f"edit round {number}") == ["edited"]
+            releases, activations = counts(app_database)
+            outcomes = sides.at_once("publish", "publish")
+            assert outcomes[0] == "nothing changed", outcomes
+            assert outcomes[1].startswith("published "), outcomes
+            assert counts(app_database) == (releases + 1, activations + 1)
 
 
 def test_two_rollbacks_at_once_give_one_activation_and_already_active(app_database):
-    race(app_database, ["publish", "a second release"], ["publish"])
-    with psycopg.connect(app_database) as connection:
-        ids = [row[0] for row in connection.execute("SELECT id FROM decision_release ORDER BY id")]
-    for _ in range(ROUNDS):
-        target = next(i for i in ids if i != active_release_id(app_database))
-        releases, activations = counts(app_database)
-        outcomes = race(app_database, ["activate", str(target)], ["activate", str(target)])
-        assert outcomes[0].startswith("activated "), outcomes
-        assert outcomes[1] == "already active", outcomes
-        assert counts(app_database) == (releases, activations + 1)
-        assert active_release_id(app_database) == target
+    with Sides(app_database) as sides:
+        sides.at_once("edit a second release")
+        sides.at_once("publish")
+        with psycopg.connect(app_database) as connection:
+            query = "SELECT id FROM decision_release ORDER BY id"
+            ids = [row[0] for row in connection.execute(query)]
+        for _ in range(ROUNDS):
+            target = next(i for i in ids if i != active_release_id(app_database))
+            releases, activations = counts(app_database)
+            outcomes = sides.at_once(f"activate {target}", f"activate {target}")
+            assert outcomes[0].startswith("activated "), outcomes
+            assert outcomes[1] == "already active", outcomes
+            assert counts(app_database) == (releases, activations + 1)
+            assert active_release_id(app_database) == target
