@@ -72,12 +72,14 @@ def env_seconds(name: str, default: float) -> float:
     return value
 
 
-def env_rate(name: str, default: str) -> str:
-    # django-ratelimit's notation: a count per second, minute, hour or day, e.g. 30/m or 100/5m.
+def env_rate(name: str, default: str) -> tuple[str, ...]:
+    # django-ratelimit's notation: a count per second, minute, hour or day, e.g. 30/m or 3/10s;
+    # several, comma-separated, must all hold (a burst and a rate).
     raw = os.environ.get(name, "").strip() or default
-    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", raw):
-        _refuse(f"{name} must be a rate such as 30/m (per s, m, h or d), not {raw!r}")
-    return raw
+    rates = tuple(part.strip() for part in raw.split(","))
+    if not all(re.fullmatch(r"[1-9]\d*/\d*[smhd]", rate) for rate in rates):
+        _refuse(f"{name} must be rates such as 30/m or 3/10s,20/m (per s, m, h or d), not {raw!r}")
+    return rates
 
 
 def _postgres_options() -> dict:
@@ -297,7 +299,8 @@ RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 RATE_LIMITS = {
     "api": env_rate("RATELIMIT_API", "120/m"),
     "save": env_rate("RATELIMIT_SAVE", "30/m"),
-    "pdf": env_rate("RATELIMIT_PDF", "20/m"),
+    # A new PDF costs about half a second of a worker: a burst is held to 3.
+    "pdf": env_rate("RATELIMIT_PDF", "3/10s,20/m"),
     "admin_login": env_rate("RATELIMIT_ADMIN_LOGIN", "10/m"),
 }
 RATELIMIT_IP_META_KEY = "ops.clients.client_ip"

@@ -42,11 +42,15 @@ class RateLimitMiddleware:
         name = LIMITED_VIEWS.get((match.view_name, request.method)) if match else None
         if name is None or not settings.RATELIMIT_ENABLE:
             return None
-        rate = settings.RATE_LIMITS[name]
-        usage = get_usage(request, group=f"nmdar:{name}", key="ip", rate=rate, increment=True)
-        if usage is None or not usage["should_limit"]:
+        exceeded = []
+        for rate in settings.RATE_LIMITS[name]:
+            usage = get_usage(request, group=f"nmdar:{name}", key="ip", rate=rate, increment=True)
+            if usage is not None and usage["should_limit"]:
+                exceeded.append((max(1, usage["time_left"]), rate))
+        if not exceeded:
             return None
-        return too_many(request, name, rate, max(1, usage["time_left"]))
+        retry_after, rate = max(exceeded)
+        return too_many(request, name, rate, retry_after)
 
 
 UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}

@@ -140,7 +140,7 @@ def test_check_deploy_warns_how_long_a_withdrawn_release_may_answer_without_a_sh
         ),
         (
             {"DEBUG": "true", "RATELIMIT_API": "lots"},
-            "Configuration error: RATELIMIT_API must be a rate such as 30/m",
+            "Configuration error: RATELIMIT_API must be rates such as 30/m",
         ),
         (
             {"DEBUG": "true", "DATABASE_CLIENT_TIMEOUT": "soon"},

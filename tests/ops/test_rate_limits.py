@@ -24,7 +24,7 @@ LIMITED = [
 @pytest.fixture(autouse=True)
 def limits(settings):
     settings.RATELIMIT_ENABLE = True
-    settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS, "2/h")
+    settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS, ("2/h",))
     cache.clear()
     yield settings
     cache.clear()
@@ -60,6 +60,16 @@ def test_a_page_refuses_with_a_plain_page(client):
     html = refused.content.decode()
     assert 'id="rate-limit-reason"' in html
     assert "Too many saved assessments from this address" in html
+
+
+def test_with_several_rates_each_holds_and_the_answer_names_the_one_met(client, limits):
+    limits.RATE_LIMITS = {**limits.RATE_LIMITS, "api": ("5/h", "2/d")}
+    _name, method, path, arguments = LIMITED[0]
+    for _ in range(3):
+        refused = ask(client, method, path, arguments)
+    assert refused.status_code == 429
+    assert "at most 2 a day" in refused.json()["errors"]["rate_limit"][0]
+    assert 0 < int(refused["Retry-After"]) <= 86400
 
 
 def test_one_setting_turns_every_limit_off(client, limits):
@@ -119,7 +129,7 @@ def test_a_limited_view_that_loses_its_url_fails_the_system_check(monkeypatch):
 
 @pytest.mark.parametrize(
     ("rate", "words"),
-    [("30/m", "30 a minute"), ("100/5m", "100 every 5 minutes"), ("2/h", "2 an hour")],
+    [("30/m", "30 a minute"), ("3/10s", "3 every 10 seconds"), ("2/h", "2 an hour")],
 )
 def test_a_rate_is_described_in_words(rate, words):
     assert describe(rate) == words
