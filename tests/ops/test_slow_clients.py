@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import threading
 import time
 
 import pytest
 
-from tests.ops.nginx import Nginx
+from tests.ops.nginx import PROXY_CONF, Nginx
 from tests.ops.servers import Gunicorn, fetch, production_env
 
 pytestmark = pytest.mark.server
+
+SITE_CONF = PROXY_CONF.parent / "nmdar.conf"
 
 TRICKLE_SECONDS = 0.3
 # However long a test goes wrong, the slow clients give up after this.
@@ -87,3 +90,58 @@ def test_livez_answers_within_a_second_while_two_slowloris_connections_are_open(
                     client.join(timeout=5)
     assert [answer.status for answer in answers] == [200] * 5
     assert max(answer.seconds for answer in answers) < 1, [a.seconds for a in answers]
+
+
+def test_the_shipped_site_configuration_is_valid_nginx(tmp_path):
+    """deploy/nginx/nmdar.conf as an operator installs it, with a throwaway certificate."""
+    certificate, key = tmp_path / "site.pem", tmp_path / "site.key"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=nmdar.example.org",
+            "-keyout",
+            str(key),
+            "-out",
+            str(certificate),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    site = (
+        SITE_CONF.read_text()
+        .replace("/etc/nginx/snippets/nmdar-proxy.conf", str(PROXY_CONF))
+        .replace("/etc/ssl/certs/nmdar.example.org.pem", str(certificate))
+        .replace("/etc/ssl/private/nmdar.example.org.key", str(key))
+        .replace("/var/log/nginx/", f"{tmp_path}/")
+    )
+    (tmp_path / "nmdar.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{ include {tmp_path}/nmdar.conf; }}\n"
+    )
+    result = subprocess.run(
+        [
+            shutil.which("nginx") or "/usr/sbin/nginx",
+            "-t",
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(tmp_path / "nginx.conf"),
+            "-e",
+            str(tmp_path / "error.log"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
