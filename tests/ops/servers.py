@@ -31,6 +31,11 @@ NOT_INHERITED = {
     "WEB_CONCURRENCY",
     "PORT",
     "BIND_ADDRESS",
+    # The test run's lenient database bounds (pyproject.toml): servers get production's.
+    "DATABASE_STATEMENT_TIMEOUT",
+    "DATABASE_CLIENT_TIMEOUT",
+    "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT",
+    "RATELIMIT_ENABLE",
 }
 
 
@@ -52,7 +57,6 @@ def production_env(database_url: str, **extra: str) -> dict[str, str]:
         STATIC_MANIFEST="false",
         DATABASE_URL=database_url,
         LOG_LEVEL="INFO",
-        # The test run itself turns the limits off (pyproject.toml); production has them on.
         RATELIMIT_ENABLE="true",
     )
     env.update(extra)

@@ -72,22 +72,37 @@ def test_a_query_the_server_does_not_answer_in_time_fails_and_is_not_retried_at_
     assert own_connection.is_usable()
 
 
+def test_the_serving_defaults_bound_every_wait(monkeypatch):
+    from config.settings import _postgres_options
+
+    for name in (
+        "DATABASE_CONNECT_TIMEOUT",
+        "DATABASE_STATEMENT_TIMEOUT",
+        "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT",
+        "DATABASE_KEEPALIVES_IDLE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    options = _postgres_options()
+    assert options["connect_timeout"] == 2
+    assert options["keepalives"] == 1
+    assert options["keepalives_idle"] == 30
+    assert options["options"] == (
+        "-c statement_timeout=1500 -c idle_in_transaction_session_timeout=10000 "
+        "-c client_connection_check_interval=1000"
+    )
+
+
 @postgres_only
-def test_every_connection_carries_the_server_side_timeouts_and_keepalives(db):
+def test_every_connection_carries_the_configured_timeouts_and_keepalives(db):
+    # The test run's own values (pyproject.toml), as the server sees them.
+    expected = dict(
+        part.removeprefix("-c ").split("=")
+        for part in connection.settings_dict["OPTIONS"]["options"].split(" -c ")
+    )
     with connection.cursor() as cursor:
-        settings = {}
-        for name in (
-            "statement_timeout",
-            "idle_in_transaction_session_timeout",
-            "client_connection_check_interval",
-        ):
-            cursor.execute(f"SHOW {name}")
-            settings[name] = cursor.fetchone()[0]
-    assert settings == {
-        "statement_timeout": "1500ms",
-        "idle_in_transaction_session_timeout": "10s",
-        "client_connection_check_interval": "1s",
-    }
+        for name, value in expected.items():
+            cursor.execute("SELECT setting FROM pg_settings WHERE name = %s", [name])
+            assert cursor.fetchone()[0] == value, name
     parameters = connection.connection.info.get_parameters()
     assert parameters["keepalives"] == "1"
     assert parameters["keepalives_idle"] == "30"
@@ -100,6 +115,7 @@ def test_a_statement_past_the_server_side_timeout_is_cancelled_and_the_connectio
 ):
     own_connection.client_timeout = 10
     with own_connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = '300ms'")
         with pytest.raises(OperationalError, match="statement timeout"):
             cursor.execute("SELECT pg_sleep(5)")
         cursor.execute("SELECT 1")
