@@ -10,6 +10,7 @@ import uuid
 
 import psycopg
 import pytest
+import redis
 
 from tests.ops.servers import Gunicorn, fetch, production_env
 from tests.ops.test_publishing_race import Sides
@@ -27,20 +28,24 @@ API_LIMIT = 5
 @pytest.fixture
 def shared(app_database, tmp_path):
     """Two gunicorn servers of one worker each, sharing the database and Redis (test keys)."""
+    prefix = f"nmdar-test-{uuid.uuid4().hex}"
     env = production_env(
-        app_database,
-        REDIS_URL=REDIS_URL,
-        CACHE_KEY_PREFIX=f"nmdar-test-{uuid.uuid4().hex}",
-        RATELIMIT_API=f"{API_LIMIT}/h",
+        app_database, REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix, RATELIMIT_API=f"{API_LIMIT}/h"
     )
-    with (
-        Gunicorn(env, tmp_path, workers=1, name="a") as a,
-        Gunicorn(env, tmp_path, workers=1, name="b") as b,
-    ):
-        yield env, [a, b]
+    try:
+        with (
+            Gunicorn(env, tmp_path, workers=1, name="a") as a,
+            Gunicorn(env, tmp_path, workers=1, name="b") as b,
+        ):
+            yield env, [a, b]
+    finally:
+        # The announcement never expires: the test's keys go with the test.
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
 
 
-def redis(env: dict[str, str]) -> dict[str, str]:
+def redis_env(env: dict[str, str]) -> dict[str, str]:
     return {key: env[key] for key in ("REDIS_URL", "CACHE_KEY_PREFIX")}
 
 
@@ -63,7 +68,7 @@ def test_every_server_answers_from_the_reactivated_release_within_half_a_second(
     env, servers = shared
     url = env["DATABASE_URL"]
     first = fetch(servers[0].base, "/api/v1/vocabulary").json()["knowledge_base"]["release"]
-    with Sides(url, count=1, **redis(env)) as curator:
+    with Sides(url, count=1, **redis_env(env)) as curator:
         curator.at_once("edit a second release")
         (published,) = curator.at_once("publish")
         second = published.removeprefix("published ")
