@@ -40,8 +40,8 @@ test: install-dev
 serve: install
 	$(BIN)/python manage.py collectstatic --noinput
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/gunicorn config.wsgi:application --bind 0.0.0.0:$(PORT) \
-		--workers $(WEB_CONCURRENCY) --access-logfile - --forwarded-allow-ips '*'
+	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) \
+		$(BIN)/gunicorn --config config/gunicorn.py config.wsgi:application
 
 # Speed and memory of every assessment path against /livez (see README, Performance).
 bench: install-dev

@@ -6,12 +6,20 @@ a traceback, so an operator sees at once what to fix.
 """
 
 import os
+import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import xstatic.pkg.bootstrap
 from csp.constants import NONE, SELF
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+    _check_secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -51,6 +59,54 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        _refuse(f"{name} must be a number of seconds (0 or more), not {raw!r}")
+    return value
+
+
+def env_rate(name: str, default: str) -> tuple[str, ...]:
+    # django-ratelimit's notation: a count per second, minute, hour or day, e.g. 30/m or 3/10s;
+    # several, comma-separated, must all hold (a burst and a rate).
+    raw = os.environ.get(name, "").strip() or default
+    rates = tuple(part.strip() for part in raw.split(","))
+    if not all(re.fullmatch(r"[1-9]\d*/\d*[smhd]", rate) for rate in rates):
+        _refuse(f"{name} must be rates such as 30/m or 3/10s,20/m (per s, m, h or d), not {raw!r}")
+    return rates
+
+
+def _postgres_options() -> dict:
+    """libpq parameters bounding every wait on PostgreSQL (see docs/deploy.md)."""
+
+    def milliseconds(name: str, default: float) -> int:
+        return round(env_seconds(name, default) * 1000)
+
+    server_limits = {
+        "statement_timeout": milliseconds("DATABASE_STATEMENT_TIMEOUT", 1.5),
+        "idle_in_transaction_session_timeout": milliseconds(
+            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", 10
+        ),
+        # A query whose client has gone (its socket was shut down) is stopped, not finished.
+        "client_connection_check_interval": 1000,
+    }
+    return {
+        # libpq waits at least 2 s, whatever is asked for.
+        "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 2),
+        "keepalives": 1,
+        "keepalives_idle": env_int("DATABASE_KEEPALIVES_IDLE", 30),
+        "keepalives_interval": env_int("DATABASE_KEEPALIVES_INTERVAL", 10),
+        "keepalives_count": env_int("DATABASE_KEEPALIVES_COUNT", 3),
+        "options": " ".join(f"-c {name}={value}" for name, value in server_limits.items()),
+    }
+
+
 def database_from_url(url: str) -> dict:
     """Turn `sqlite:///path` or `postgres://user:pass@host:port/name` into a DATABASES entry."""
     parts = urlsplit(url)
@@ -63,7 +119,8 @@ def database_from_url(url: str) -> dict:
         if not parts.path.strip("/"):
             _refuse("DATABASE_URL must name a database, e.g. postgres://user@host:5432/nmdar")
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's backend plus a client-side deadline on every call (ops/postgresql/base.py).
+            "ENGINE": "ops.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
@@ -72,7 +129,10 @@ def database_from_url(url: str) -> dict:
             # Persistent connections: a warm request must not pay for a new connection.
             "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 600),
             "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5)},
+            "CLIENT_TIMEOUT": env_seconds("DATABASE_CLIENT_TIMEOUT", 2),
+            # Rows of `.iterator()` then arrive within the bounded execute, not in later fetches.
+            "DISABLE_SERVER_SIDE_CURSORS": True,
+            "OPTIONS": _postgres_options(),
         }
     _refuse(
         f"DATABASE_URL must start with sqlite:// or postgres://, not {parts.scheme or url!r}://"
@@ -86,10 +146,18 @@ if not SECRET_KEY:
     if not DEBUG:
         _refuse("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-never-used-with-debug-off"  # noqa: S105
-elif not DEBUG and (len(SECRET_KEY) < 32 or SECRET_KEY.startswith("django-insecure")):
-    _refuse("SECRET_KEY must be at least 32 characters and not a django-insecure key")
+elif not DEBUG and not _check_secret_key(SECRET_KEY):
+    # The rule of Django's own deploy check (security.W009), enforced instead of warned about.
+    _refuse(
+        f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters with at least "
+        f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} different ones, and not start with "
+        f"{SECRET_KEY_INSECURE_PREFIX!r}: e.g. python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    _refuse("ALLOWED_HOSTS must name the hosts the app answers to, not '*', when DEBUG is off")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -106,22 +174,30 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "simple_history",
+    "axes",
     "evidence",
     "decision",
+    "ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything reads request.POST (the CSRF check does).
+    "ops.middleware.FormEncodingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, so that a flood with bad tokens is counted too.
+    "ops.ratelimits.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a lockout into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -156,7 +232,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "nmdar",
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "nmdar"),
         }
     }
 else:
@@ -166,7 +242,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -196,6 +275,40 @@ LOGIN_URL = "admin:login"
 # No request body beyond 64 KiB is read (the API contract's limit; the largest admin form is a
 # fraction of it, and uploaded reference files do not count).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
+# The admin: django-axes locks out a user name, or an address, after repeated failures, and logs
+# each failure (user name, address, user agent; never the password). Only curators and reviewers
+# have sessions (the clinician pages keep none), so the session lifetime is their idle timeout:
+# every request renews it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOCKOUT_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ops.clients.client_ip"
+# Axes masks the user name and address in its log lines by default; an operator needs them to
+# see an attack and to unlock (`manage.py axes_reset_username`). The password is always masked.
+AXES_SENSITIVE_PARAMETERS = []
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+SESSION_COOKIE_AGE = env_int("ADMIN_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Rate limits per client address (django-ratelimit's counters, in the default cache: shared
+# between processes when REDIS_URL is set). See ops/ratelimits.py and docs/deploy.md.
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
+RATE_LIMITS = {
+    "api": env_rate("RATELIMIT_API", "120/m"),
+    "save": env_rate("RATELIMIT_SAVE", "30/m"),
+    # A new PDF costs about half a second of a worker: a burst is held to 3.
+    "pdf": env_rate("RATELIMIT_PDF", "3/10s,20/m"),
+    "admin_login": env_rate("RATELIMIT_ADMIN_LOGIN", "10/m"),
+}
+RATELIMIT_IP_META_KEY = "ops.clients.client_ip"
+# The proxies whose X-Real-IP header names the client (gunicorn reads the same variable).
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # Security posture. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=true (the proxy
 # must set X-Forwarded-Proto) and SECURE_SSL_REDIRECT=true.
@@ -236,10 +349,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No request body, form data or query string reaches a log line; a database outage is one
+    # line per failed request, not a traceback each (ops/logging.py).
+    "filters": {"private": {"()": "ops.logging.PrivateRecords"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["private"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # WeasyPrint and fontTools narrate every PDF at INFO; only their problems matter here.
     "loggers": {
+        # Django's own handlers (the e-mail report carries the request's POST data; the
+        # development server's prints whole request lines) give way to the filtered console.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": [], "propagate": True},
+        # django-axes announces its configuration at every start.
+        "axes.apps": {"level": "WARNING"},
+        # WeasyPrint and fontTools narrate every PDF at INFO; only their problems matter here.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },

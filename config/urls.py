@@ -11,3 +11,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("decision.urls")),
 ]
+
+# A lost or timed-out database is a 503, in the API's JSON envelope under /api/ (ops/errors.py).
+handler500 = "ops.errors.server_error"

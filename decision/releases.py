@@ -30,9 +30,11 @@ from decision.knowledge_base import export_data
 from decision.models import Activation, ActivationReason, Release
 from evidence.citations import vancouver_citation
 from evidence.models import Status
+from ops.locks import lock_transaction
 
 PAYLOAD_FORMAT = 1
-CACHE_KEY = "decision:active-release"
+CACHE_KEY = "decision:active-release:activation"
+PUBLISHING_LOCK = "decision.releases: publish or roll back"
 
 
 @dataclass(frozen=True)
@@ -316,9 +318,12 @@ def publish_release(*, user=None, allow_unchanged: bool = False) -> Release:
     Raises `PublishRefused` (and changes nothing) when the content does not compile, a curator
     test case fails or the knowledge-base audit has a blocking finding, and `NothingChanged`
     when the content equals the active release's (unless `allow_unchanged`). Either carries the
-    plan, so a caller can show why without recomputing.
+    plan, so a caller can show why without recomputing. Publishes and rollbacks in other
+    processes wait for each other: the second sees the first's release, so it refuses with
+    `NothingChanged` instead of storing the same content again.
     """
     with transaction.atomic():
+        lock_transaction(PUBLISHING_LOCK)
         plan = plan_release()
         if plan.error:
             raise PublishRefused(f"The published content does not compile: {plan.error}", plan)
@@ -345,25 +350,29 @@ def publish_release(*, user=None, allow_unchanged: bool = False) -> Release:
             changelog=plan.changelog,
             payload=plan.payload,
         )
-        Activation.objects.create(
+        activation = Activation.objects.create(
             release=release, activated_by=user, reason=ActivationReason.PUBLISH
         )
-        transaction.on_commit(lambda: announce(release.id))
+        # Robust: the release is committed whatever the cache says; without the announcement
+        # other processes learn of it within RELEASE_CHECK_SECONDS.
+        transaction.on_commit(lambda: announce(activation.id), robust=True)
     return release
 
 
 def activate_release(release: Release, *, user=None) -> Activation:
     """Make an earlier release live again (rollback). The release itself is not touched.
 
-    Raises `AlreadyActive` rather than record a rollback that changes nothing.
+    Raises `AlreadyActive` rather than record a rollback that changes nothing, also when
+    another process has just made it active.
     """
     with transaction.atomic():
+        lock_transaction(PUBLISHING_LOCK)
         if current_release_id() == release.id:
             raise AlreadyActive(f"Release {release.version} is already active.")
         activation = Activation.objects.create(
             release=release, activated_by=user, reason=ActivationReason.ROLLBACK
         )
-        transaction.on_commit(lambda: announce(release.id))
+        transaction.on_commit(lambda: announce(activation.id), robust=True)
     return activation
 
 
@@ -451,6 +460,7 @@ def _level_changes(before: dict, after: dict) -> list[str]:
 @dataclass
 class _Memory:
     release: CompiledRelease | None = None
+    activation_id: int | None = None  # the activation that made `release` active
     checked_at: float = float("-inf")
 
 
@@ -458,34 +468,39 @@ _memory = _Memory()
 _lock = threading.Lock()
 
 
-def announce(release_id: int) -> None:
-    """Tell every process (through the shared cache) which release is active."""
-    cache.set(CACHE_KEY, release_id, timeout=settings.RELEASE_CHECK_SECONDS)
+def announce(activation_id: int) -> None:
+    """Tell every process (through the shared cache) that a newer activation is in force.
+
+    Only publishing and rollback announce, after their commit, and the announcement does not
+    expire. A process that reads the database never announces: its answer may predate a
+    commit, and announcing it would hide the newer one from every other process.
+    """
+    cache.set(CACHE_KEY, activation_id, timeout=None)
 
 
 def active_release() -> CompiledRelease | None:
     """The active release, compiled. Warm calls cost one cache read and no query.
 
-    With a shared cache (Redis) a publish elsewhere is seen on the next request; with a
-    per-process cache the database is asked again once `RELEASE_CHECK_SECONDS` have passed.
+    A process asks the database again when the shared cache announces a newer activation than
+    the one it knows (a publish or rollback elsewhere: seen on the next request), and in any
+    case once `RELEASE_CHECK_SECONDS` have passed (with a per-process cache that is how it
+    learns; with Redis it bounds a lost announcement).
     """
     known = _memory.release
-    announced = cache.get(CACHE_KEY)
     if known is not None:
-        if announced == known.id:
-            return known
+        announced = cache.get(CACHE_KEY)
         fresh = time.monotonic() - _memory.checked_at < settings.RELEASE_CHECK_SECONDS
-        if announced is None and fresh:
+        if fresh and (announced is None or announced <= _memory.activation_id):
             return known
     with _lock:
-        release = current_release()
-        if release is None:
-            _memory.release, _memory.checked_at = None, time.monotonic()
-            return None
-        if _memory.release is None or _memory.release.id != release.id:
-            _memory.release = compile_release(release)
+        latest = Activation.objects.order_by("-id").values_list("id", "release_id").first()
+        if latest is None:
+            _memory.release, _memory.activation_id = None, None
+        else:
+            _memory.activation_id, release_id = latest
+            if _memory.release is None or _memory.release.id != release_id:
+                _memory.release = compiled_release(release_id)
         _memory.checked_at = time.monotonic()
-        announce(release.id)
         return _memory.release
 
 
@@ -498,6 +513,7 @@ def compiled_release(release_id: int) -> CompiledRelease:
     active = _memory.release
     if active is not None and active.id == release_id:
         return active
+    # Releases made active come from here too, so a rollback to a recent one compiles nothing.
     return _compiled_by_id(release_id)
 
 
@@ -519,6 +535,7 @@ def compile_release(release: Release) -> CompiledRelease:
 def forget_active_release() -> None:
     """Drop the in-memory release (tests, and after a database restore)."""
     with _lock:
-        _memory.release, _memory.checked_at = None, float("-inf")
+        _memory.release, _memory.activation_id = None, None
+        _memory.checked_at = float("-inf")
         _compiled_by_id.cache_clear()
     cache.delete(CACHE_KEY)

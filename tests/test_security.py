@@ -77,34 +77,74 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+PRODUCTION = {
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "nmdar.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://nmdar.example.org",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_PROXY_SSL_HEADER": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+    # Checks read the setting; nothing connects to it.
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "RATELIMIT_ENABLE": "true",
+}
+
+
 def test_check_deploy_is_clean_with_production_values(tmp_path):
     result = _manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="nmdar.example.org",
-        CSRF_TRUSTED_ORIGINS="https://nmdar.example.org",
-        SECURE_SSL_REDIRECT="true",
-        SECURE_PROXY_SSL_HEADER="true",
-        SECURE_HSTS_SECONDS="31536000",
-        SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
-        SECURE_HSTS_PRELOAD="true",
         DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        **PRODUCTION,
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_how_long_a_withdrawn_release_may_answer_without_a_shared_cache(
+    tmp_path,
+):
+    env = {**PRODUCTION, "REDIS_URL": "", "RELEASE_CHECK_SECONDS": "7"}
+    result = _manage(
+        "check",
+        "--deploy",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        **env,
+    )
+    assert "(ops.W001)" in result.stderr
+    assert "a withdrawn release may still answer for up to 7 s" in result.stderr
+    assert "(ops.W002)" in result.stderr  # rate limits counted per process
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
         ({"DEBUG": "false"}, "Configuration error: SECRET_KEY must be set when DEBUG is off"),
+        *[
+            ({"DEBUG": "false", "SECRET_KEY": key}, "Configuration error: SECRET_KEY must be")
+            for key in (
+                secrets.token_urlsafe(36)[:49],  # too short
+                "ab" * 40,  # too few different characters
+                "django-insecure-" + secrets.token_urlsafe(50),
+            )
+        ],
         (
-            {"DEBUG": "false", "SECRET_KEY": "django-insecure-short"},
-            "Configuration error: SECRET_KEY must be at least 32 characters",
+            {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "*"},
+            "Configuration error: ALLOWED_HOSTS must name the hosts",
+        ),
+        (
+            {"DEBUG": "true", "RATELIMIT_API": "lots"},
+            "Configuration error: RATELIMIT_API must be rates such as 30/m",
+        ),
+        (
+            {"DEBUG": "true", "DATABASE_CLIENT_TIMEOUT": "soon"},
+            "Configuration error: DATABASE_CLIENT_TIMEOUT must be a number of seconds",
         ),
         ({"DEBUG": "maybe"}, "Configuration error: DEBUG must be true or false"),
         (

@@ -1,0 +1,68 @@
+"""Databases of their own for the tests that run real servers and processes.
+
+The test database of pytest-django lives inside one transaction per test, which no other process
+can see. These tests get a real database instead: one is migrated and loaded with the shipped
+knowledge base once per session (about 25 s), and each test gets a copy of it (a PostgreSQL
+template copy: well under a second).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+from django.conf import settings
+
+from tests.ops.servers import manage, production_env
+
+
+def _server() -> dict:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "ops.postgresql":
+        message = "server tests need PostgreSQL (set DATABASE_URL=postgres://…)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or "5432", "user": db["USER"]}
+
+
+def database_url(name: str) -> str:
+    server = _server()
+    return f"postgres://{server['user']}@{server['host']}:{server['port']}/{name}"
+
+
+def admin_connection() -> psycopg.Connection:
+    return psycopg.connect(**_server(), dbname="postgres", autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def template_database():
+    name = f"nmdar_ops_template_{uuid.uuid4().hex[:8]}"
+    with admin_connection() as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        # Maintenance, run as docs/deploy.md says: with the serving bounds lifted.
+        env = production_env(
+            database_url(name), DATABASE_STATEMENT_TIMEOUT="0", DATABASE_CLIENT_TIMEOUT="0"
+        )
+        manage(env, "migrate", "--noinput", "-v0")
+        manage(env, "load_knowledge_base")
+        yield name
+    finally:
+        with admin_connection() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def app_database(template_database):
+    """A fresh copy of the loaded database: its URL."""
+    name = f"nmdar_ops_{uuid.uuid4().hex[:12]}"
+    with admin_connection() as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    try:
+        yield database_url(name)
+    finally:
+        with admin_connection() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
