@@ -2,6 +2,7 @@
 a file checked whole before anything is written, and the curator test cases it ships."""
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,23 @@ def test_the_shipped_curator_cases_touch_every_part_of_the_vocabulary(shipped_da
     assert {p for drug in taken for p in drug["properties"]} == set(VOCABULARY["drug_properties"])
     expected_drugs = {e["drug"] for case in cases for e in case["expect"]}
     assert set(VOCABULARY["nmdar_antagonists"]) <= expected_drugs
+
+
+def documented_as_nothing_known() -> set[str]:
+    """The slugs listed under "Screened, nothing known" in docs/knowledge-base.md."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "knowledge-base.md"
+    section = docs.read_text().split("\n## Screened, nothing known\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^- `([a-z0-9_]+)`", section, flags=re.MULTILINE))
+
+
+def test_the_docs_list_what_the_shipped_file_declares_screened_with_nothing_known(shipped_data):
+    declared = {
+        item["slug"]
+        for section in ("drugs", "patient_factors")
+        for item in shipped_data[section]
+        if item["nothing_known"]
+    }
+    assert documented_as_nothing_known() == declared
 
 
 def test_the_shipped_curator_cases_pass_against_the_file():
