@@ -10,6 +10,8 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from decision.audit import audit
+from decision.engine import CompiledRelease
 from decision.knowledge_base import (
     DEFAULT_PATH,
     KnowledgeBaseError,
@@ -199,3 +201,10 @@ def test_the_audit_command_passes_a_sound_base_and_fails_a_blocked_one(mini_kb, 
 
 def test_the_shipped_file_passes_the_audit():
     call_command("audit_knowledge_base", file=DEFAULT_PATH)
+
+
+def test_the_shipped_file_raises_no_alert_with_nothing_entered_and_none_for_everyone(
+    shipped_payload,
+):
+    report = audit(CompiledRelease.from_payload(shipped_payload))
+    assert (report.high_with_nothing_entered, report.everyone_alerts) == (0, ())
