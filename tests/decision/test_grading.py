@@ -1,7 +1,11 @@
 """The written grading rule (docs/grading.md): from cited findings to a level and certainty."""
 
+import re
+from pathlib import Path
+
 import pytest
 
+from decision.engine import CompiledRelease
 from decision.grading import grade
 
 CRPS = "complex_regional_pain_syndrome"
@@ -70,3 +74,36 @@ def test_a_combination_records_direction_counts_but_its_certainty_is_not_graded(
     assert grade([trial], frozenset(), [{"direction": "benefit"}]).level == "favourable"
     # A record against it, of unknown certainty, keeps the level from favourable.
     assert grade([trial], frozenset(), [{"direction": "no_benefit"}]).level == "mixed"
+
+
+# --- The levels table of docs/grading.md --------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "grading.md"
+
+
+def documented_levels() -> dict[str, tuple[str, str, bool]]:
+    """The table under "Levels in the shipped knowledge base": note -> (level, certainty, whether
+    a reason is given)."""
+    section = DOCS.read_text().split("## Levels in the shipped knowledge base", 1)[1]
+    section = section.split("\n### ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"\| `([^`]+)` \| (\w+) \| ([\w ]+) \| (.*) \|$", line)
+        if match:
+            key, level, certainty, reason = match.groups()
+            rows[key] = (level, certainty, bool(reason.strip()))
+    return rows
+
+
+def test_the_levels_table_in_the_docs_is_the_shipped_knowledge_base(shipped_payload):
+    release = CompiledRelease.from_payload(shipped_payload)
+    shipped = {
+        rule.key: (
+            rule.level,
+            (rule.grade.certainty or "none graded").replace("_", " "),
+            rule.level != rule.grade.level,
+        )
+        for rule in release.rules_by_key.values()
+        if rule.grade is not None
+    }
+    assert documented_levels() == shipped

@@ -2,6 +2,7 @@
 a file checked whole before anything is written, and the curator test cases it ships."""
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from decision.audit import audit
+from decision.engine import CompiledRelease
 from decision.knowledge_base import (
     DEFAULT_PATH,
     KnowledgeBaseError,
@@ -66,6 +69,23 @@ def test_the_shipped_curator_cases_touch_every_part_of_the_vocabulary(shipped_da
     assert set(VOCABULARY["nmdar_antagonists"]) <= expected_drugs
 
 
+def documented_as_nothing_known() -> set[str]:
+    """The slugs listed under "Screened, nothing known" in docs/knowledge-base.md."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "knowledge-base.md"
+    section = docs.read_text().split("\n## Screened, nothing known\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^- `([a-z0-9_]+)`", section, flags=re.MULTILINE))
+
+
+def test_the_docs_list_what_the_shipped_file_declares_screened_with_nothing_known(shipped_data):
+    declared = {
+        item["slug"]
+        for section in ("drugs", "patient_factors")
+        for item in shipped_data[section]
+        if item["nothing_known"]
+    }
+    assert documented_as_nothing_known() == declared
+
+
 def test_the_shipped_curator_cases_pass_against_the_file():
     call_command("check_knowledge_base", file=DEFAULT_PATH)
 
@@ -118,7 +138,7 @@ def broken(shipped_data, change) -> dict:
         (lambda d: d["rules"][0].update(colour="red"), r"rules\[0\] .*unknown field\(s\) colour"),
         (lambda d: d["rules"][0]["when"]["none"].update(classes=["opiod"]), r"unknown drug class"),
         (lambda d: d["rules"][0]["cites"].update(findings=["nope"]), r"unknown finding 'nope'"),
-        (lambda d: d["test_cases"][0]["expect"][0].update(kind="hunch"), r"expect\[0\]: kind"),
+        (lambda d: d["test_cases"][0]["expect"][0].update(kind="hunch"), r"expect\[\d+\]: kind"),
         (lambda d: d.pop("rules"), r"missing sections \['rules'\]"),
         (lambda d: d["sources"].append(dict(d["sources"][0])), r"appears twice in sources"),
         (lambda d: d.update(format=2), r"unsupported format 2"),
@@ -181,3 +201,10 @@ def test_the_audit_command_passes_a_sound_base_and_fails_a_blocked_one(mini_kb, 
 
 def test_the_shipped_file_passes_the_audit():
     call_command("audit_knowledge_base", file=DEFAULT_PATH)
+
+
+def test_the_shipped_file_raises_no_alert_with_nothing_entered_and_none_for_everyone(
+    shipped_payload,
+):
+    report = audit(CompiledRelease.from_payload(shipped_payload))
+    assert (report.high_with_nothing_entered, report.everyone_alerts) == (0, ())
