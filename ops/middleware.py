@@ -9,7 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ops.errors import is_api, json_errors
+from ops.errors import is_api
 
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 NOT_UTF8 = "Form data must be sent in UTF-8 (the form's own encoding), not {charset}."
@@ -31,7 +31,8 @@ class FormEncodingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "POST" and request.content_type in FORM_TYPES:
+        # The API takes JSON only and refuses a form body itself (415).
+        if request.method == "POST" and request.content_type in FORM_TYPES and not is_api(request):
             problem = self._problem(request)
             if problem:
                 return _bad_request(request, problem)
@@ -63,6 +64,4 @@ def _codec(charset: str) -> str:
 
 
 def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
-    if is_api(request):
-        return json_errors(400, {"body": [message]})
     return render(request, "400.html", {"message": message}, status=400)

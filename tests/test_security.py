@@ -143,7 +143,12 @@ def test_check_deploy_warns_how_long_a_withdrawn_release_may_answer_without_a_sh
             "Configuration error: RATELIMIT_API must be rates such as 30/m",
         ),
         (
-            {"DEBUG": "true", "DATABASE_CLIENT_TIMEOUT": "soon"},
+            # Read for PostgreSQL only: the refusal comes before any connection is made.
+            {
+                "DEBUG": "true",
+                "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/nmdar",
+                "DATABASE_CLIENT_TIMEOUT": "soon",
+            },
             "Configuration error: DATABASE_CLIENT_TIMEOUT must be a number of seconds",
         ),
         ({"DEBUG": "maybe"}, "Configuration error: DEBUG must be true or false"),

@@ -43,10 +43,10 @@ def test_a_multipart_form_in_another_charset_is_a_400(client):
     assert response.status_code == 400
 
 
-def test_under_the_api_the_refusal_is_in_the_json_error_envelope(client):
+def test_the_api_refuses_a_form_body_as_its_contract_says(client):
     response = post(client, "/api/v1/assessments", b"a=%ff", f"{FORM}; charset=utf-16")
-    assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["body"]
+    assert response.status_code == 415
+    assert list(response.json()["errors"]) == ["content_type"]
 
 
 @pytest.mark.parametrize(
