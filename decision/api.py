@@ -6,7 +6,7 @@ every slug against the active release's vocabulary), and the answer is an `Asses
 Exception handlers turn every refusal into the contract's envelope,
 `{"errors": {"<field>": ["message", ...]}}`, including the 404s and 405s that ninja and Django
 would otherwise answer in plain text or HTML. Views are glue: the same `decision.assessments`
-functions answer the form.
+functions answer the form. The POST asks machine clients for an API key (access/auth.py).
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path, reverse
 from django.views.decorators.http import require_GET
 from ninja import NinjaAPI, P, PathEx, Schema
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from access.auth import API_KEY_AUTH, document_open_api, refusal
 from decision.assessments import (
     MAX_LIST_ITEMS,
     answer,
@@ -356,6 +357,12 @@ def _json_errors(view):
 
 
 class JsonErrorsAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """Ninja's schema, marking the key optional when the operator has opened the API."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_open_api(schema)
+        return schema
+
     @property
     def urls(self):
         patterns, app_name, namespace = super().urls
@@ -402,6 +409,12 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     if isinstance(error.__cause__, ApiError):
         return _api_error(request, error.__cause__)
     return _error_response(error.status_code, {"body": [str(error)]})
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    message, challenge = refusal(request)
+    return _error_response(401, {"authorization": [message]}, {"WWW-Authenticate": challenge})
 
 
 @api.exception_handler(RequestDataTooBig)
@@ -464,7 +477,9 @@ _ERRORS = {400: ErrorsOut, 413: ErrorsOut, 415: ErrorsOut, 503: ErrorsOut}
 
 @api.post(
     "/assessments",
-    response={201: AssessmentOut, **_ERRORS},
+    # An API key (access/); the reads below stay open: see docs/api.md, Authentication.
+    auth=API_KEY_AUTH,
+    response={201: AssessmentOut, 401: ErrorsOut, **_ERRORS},
     url_name="assessments",
     summary="Assess one anonymous patient description",
     openapi_extra={
@@ -479,6 +494,16 @@ _ERRORS = {400: ErrorsOut, 413: ErrorsOut, 415: ErrorsOut, 503: ErrorsOut}
                 },
             },
             400: {"description": "A bad field, an unknown field, or a malformed body."},
+            401: {
+                "description": "No API key, or one that is not valid or has been revoked.",
+                "headers": {
+                    "WWW-Authenticate": {
+                        "description": '`Bearer`, or `Bearer error="invalid_token"` for a '
+                        "wrong key.",
+                        "schema": {"type": "string"},
+                    }
+                },
+            },
             413: {"description": f"The body is larger than {MAX_BODY_BYTES} bytes."},
             415: {"description": "The body is not sent as application/json (UTF-8)."},
             503: {"description": "No knowledge-base release is published."},
