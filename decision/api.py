@@ -19,7 +19,7 @@ import uuid
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path, reverse
 from django.views.decorators.http import require_GET
@@ -54,6 +54,9 @@ IDENTIFIERS_REFUSED = (
     "identifier. An assessment is anonymous."
 )
 UNKNOWN_FIELD = "Unknown field; the fields are pain_type, analgesics and factors."
+UNKNOWN_QUERY_PARAMETER = (
+    "Unknown query parameter: the API takes none. Send the inputs as the JSON body."
+)
 NOT_AN_OBJECT = "The body must be a JSON object with a pain_type."
 PAIN_TYPE_REQUIRED = "This field is required: give one pain-type slug."
 NO_RELEASE = "No knowledge-base release is published yet; try again later."
@@ -312,6 +315,34 @@ def assessment_out(assessment: Assessment, notes: list[Note] | tuple[Note, ...])
     )
 
 
+# --- Query strings (issue 11, item 8) ------------------------------------------------------
+#
+# No operation declares a query parameter (a test holds the OpenAPI schema to that), so any one
+# is refused before the view runs: a name or a date of birth put in the URL is never stored,
+# and its value is never echoed.
+
+
+def _refuse_query_parameters(request: HttpRequest) -> HttpResponse | None:
+    if not request.META.get("QUERY_STRING"):
+        return None
+    try:
+        names = list(request.GET)
+    except TooManyFieldsSent:
+        return _error_response(400, {"query": ["Too many query parameters; the API takes none."]})
+    if not names:  # "?" or "?&" alone
+        return None
+    errors = {
+        name or "query": [
+            IDENTIFIERS_REFUSED if _looks_like_identifier(name) else UNKNOWN_QUERY_PARAMETER
+        ]
+        for name in names[:MAX_NAMED_UNKNOWN_FIELDS]
+    }
+    if len(names) > MAX_NAMED_UNKNOWN_FIELDS:
+        more = len(names) - MAX_NAMED_UNKNOWN_FIELDS
+        errors.setdefault("query", []).append(f"{more} more query parameters are not named here.")
+    return _error_response(400, errors)
+
+
 # --- The API object, with JSON for every error --------------------------------------------
 
 
@@ -342,6 +373,8 @@ def _json_errors(view):
         if not (declared.isascii() and declared.isdigit()):
             message = "The Content-Length header is not a number."
             return _error_response(400, {"content_length": [message]})
+        if refused := _refuse_query_parameters(request):
+            return refused
         response = view(request, *args, **kwargs)
         if response.status_code == 405 and not response.get("Content-Type", "").startswith(
             "application/json"
