@@ -343,6 +343,33 @@ def _refuse_query_parameters(request: HttpRequest) -> HttpResponse | None:
     return _error_response(400, errors)
 
 
+# --- The OpenAPI schema (issue 11, item 9) ------------------------------------------------
+
+
+def _enumerate_slugs(body: dict, release: CompiledRelease) -> None:
+    """Give the request body's fields the slugs of `release` as enums, and keep only the
+    examples that release would accept."""
+    vocabulary = release.vocabulary
+    slugs = {
+        "pain_type": sorted(vocabulary.pain_types),
+        "analgesics": sorted(vocabulary.drugs),
+        "factors": sorted(vocabulary.patient_factors),
+    }
+    fields = body["properties"]
+    fields["pain_type"]["enum"] = slugs["pain_type"]
+    fields["analgesics"]["items"]["enum"] = slugs["analgesics"]
+    fields["factors"]["items"]["enum"] = slugs["factors"]
+    body["examples"] = [
+        example
+        for example in body.get("examples", [])
+        if example["pain_type"] in slugs["pain_type"]
+        and set(example.get("analgesics", [])) <= set(slugs["analgesics"])
+        and set(example.get("factors", [])) <= set(slugs["factors"])
+    ]
+    if not body["examples"]:
+        del body["examples"]
+
+
 # --- The API object, with JSON for every error --------------------------------------------
 
 
@@ -390,10 +417,28 @@ def _json_errors(view):
 
 
 class JsonErrorsAPI(NinjaAPI):
+    _openapi_memo: tuple[tuple, dict] | None = None
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
-        """Ninja's schema, marking the key optional when the operator has opened the API."""
+        """Ninja's schema, with the active release's slugs as enums on the request body.
+
+        Built once per release (and prefix, and key setting): only `GET openapi.json` pays for
+        it, never an assessment.
+        """
+        release = active_release()
+        memo_key = (
+            release and (release.id, release.content_hash),
+            path_prefix,
+            str(path_params),
+            settings.API_KEYS_REQUIRED,
+        )
+        if self._openapi_memo and self._openapi_memo[0] == memo_key:
+            return self._openapi_memo[1]
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        if release is not None:
+            _enumerate_slugs(schema["components"]["schemas"]["AssessmentIn"], release)
         document_open_api(schema)
+        self._openapi_memo = (memo_key, schema)
         return schema
 
     @property
