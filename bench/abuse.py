@@ -22,7 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BIN, ROOT, free_port, prepare, server_environment, wait_until_up  # noqa: E402
+from run import (  # noqa: E402
+    BIN,
+    ROOT,
+    create_api_key,
+    free_port,
+    prepare,
+    server_environment,
+    wait_until_up,
+)
 
 sys.path.insert(0, str(ROOT))
 
@@ -41,6 +49,8 @@ INPUTS = json.dumps({"pain_type": "postherpetic_neuralgia", "analgesics": [], "f
 def main() -> int:
     env = server_environment()
     prepare(env)
+    # A client with a valid key: what the limits, not the key check, do to its flood.
+    JSON["Authorization"] = f"Bearer {create_api_key(env)}"
     port = free_port()
     env.update(
         RATELIMIT_ENABLE="true",

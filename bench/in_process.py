@@ -4,6 +4,7 @@ Reads the 50 input combinations as JSON on stdin; prints JSON on stdout.
 """
 
 import json
+import os
 import random
 import statistics
 import sys
@@ -25,7 +26,9 @@ from decision.releases import active_release  # noqa: E402
 
 
 def queries_per_request(combos: list[dict]) -> dict:
-    client = Client(HTTP_HOST="127.0.0.1")
+    client = Client(
+        HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {os.environ['BENCH_API_KEY']}"
+    )
     combo = combos[0]
     stored = client.post("/api/v1/assessments", combo, content_type="application/json").json()
     form = {key: value for key, value in combo.items() if value}

@@ -34,6 +34,8 @@ BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results.json"
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/nmdar_bench"
 PATHS = ("livez", "api_post", "form_page", "htmx_results", "assessment_page", "assessment_pdf")
+# The API's POSTs carry the key `main` creates (production requires one).
+API_HEADERS = {"Content-Type": "application/json"}
 LABELS = {
     "livez": "GET /livez (baseline)",
     "api_post": "POST /api/v1/assessments",
@@ -57,6 +59,8 @@ def main() -> int:
     env = server_environment()
     print("Rate limits are off for the benchmark (RATELIMIT_ENABLE=false).", file=sys.stderr)
     prepare(env)
+    api_key = create_api_key(env)
+    API_HEADERS["Authorization"] = f"Bearer {api_key}"
     port = free_port()
     server = start_server(env, port)
     base = f"http://127.0.0.1:{port}"
@@ -86,7 +90,7 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=30)
 
-    in_process = measure_in_process(env, combos)
+    in_process = measure_in_process({**env, "BENCH_API_KEY": api_key}, combos)
     results = summarise(rounds, pdf_sequential, in_process, args)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
@@ -141,6 +145,12 @@ def prepare(env: dict) -> None:
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_knowledge_base")
     manage(env, "collectstatic", "--noinput", "-v0")
+
+
+def create_api_key(env: dict) -> str:
+    command = [str(BIN / "python"), "manage.py", "create_api_key", "make bench"]
+    output = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return output.stdout.splitlines()[-1]
 
 
 def free_port() -> int:
@@ -202,9 +212,7 @@ def rss_of(pids: list[int]) -> dict[str, float]:
 
 def fetch_json(url: str, body: dict | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310
-        url, data=data, headers={"Content-Type": "application/json"}
-    )
+    request = urllib.request.Request(url, data=data, headers=API_HEADERS)  # noqa: S310
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return json.loads(response.read())
 
@@ -257,7 +265,7 @@ def requests_for(path: str, combos: list[dict], ids: list[str], csrf: str) -> li
             {
                 "method": "POST",
                 "path": "/api/v1/assessments",
-                "headers": {"Content-Type": "application/json"},
+                "headers": API_HEADERS,
                 "body": json.dumps(combo),
             }
             for combo in combos

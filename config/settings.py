@@ -178,6 +178,7 @@ INSTALLED_APPS = [
     "evidence",
     "decision",
     "ops",
+    "access",
 ]
 
 MIDDLEWARE = [
@@ -377,3 +378,6 @@ ASSESSMENT_RETENTION_DAYS = env_int("ASSESSMENT_RETENTION_DAYS", 90)
 # On PostgreSQL, store an assessment without waiting for its log record to reach disk (see
 # decision/assessments.py: store_assessment). Curation and publishing always wait.
 ASSESSMENT_ASYNC_COMMIT = env_bool("ASSESSMENT_ASYNC_COMMIT", default=True)
+# Machine clients of POST /api/v1/assessments present an API key (access/). Turned off only
+# when an operator opens the API on purpose; a deploy check warns when it is off with DEBUG off.
+API_KEYS_REQUIRED = env_bool("API_KEYS_REQUIRED", default=not DEBUG)

@@ -6,7 +6,7 @@ every slug against the active release's vocabulary), and the answer is an `Asses
 Exception handlers turn every refusal into the contract's envelope,
 `{"errors": {"<field>": ["message", ...]}}`, including the 404s and 405s that ninja and Django
 would otherwise answer in plain text or HTML. Views are glue: the same `decision.assessments`
-functions answer the form.
+functions answer the form. The POST asks machine clients for an API key (access/auth.py).
 """
 
 from __future__ import annotations
@@ -19,16 +19,17 @@ import uuid
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path, reverse
 from django.views.decorators.http import require_GET
 from ninja import NinjaAPI, P, PathEx, Schema
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from access.auth import API_KEY_AUTH, document_open_api, refusal
 from decision.assessments import (
     MAX_LIST_ITEMS,
     answer,
@@ -53,6 +54,9 @@ IDENTIFIERS_REFUSED = (
     "identifier. An assessment is anonymous."
 )
 UNKNOWN_FIELD = "Unknown field; the fields are pain_type, analgesics and factors."
+UNKNOWN_QUERY_PARAMETER = (
+    "Unknown query parameter: the API takes none. Send the inputs as the JSON body."
+)
 NOT_AN_OBJECT = "The body must be a JSON object with a pain_type."
 PAIN_TYPE_REQUIRED = "This field is required: give one pain-type slug."
 NO_RELEASE = "No knowledge-base release is published yet; try again later."
@@ -311,6 +315,61 @@ def assessment_out(assessment: Assessment, notes: list[Note] | tuple[Note, ...])
     )
 
 
+# --- Query strings (issue 11, item 8) ------------------------------------------------------
+#
+# No operation declares a query parameter (a test holds the OpenAPI schema to that), so any one
+# is refused before the view runs: a name or a date of birth put in the URL is never stored,
+# and its value is never echoed.
+
+
+def _refuse_query_parameters(request: HttpRequest) -> HttpResponse | None:
+    if not request.META.get("QUERY_STRING"):
+        return None
+    try:
+        names = list(request.GET)
+    except TooManyFieldsSent:
+        return _error_response(400, {"query": ["Too many query parameters; the API takes none."]})
+    if not names:  # "?" or "?&" alone
+        return None
+    errors = {
+        name or "query": [
+            IDENTIFIERS_REFUSED if _looks_like_identifier(name) else UNKNOWN_QUERY_PARAMETER
+        ]
+        for name in names[:MAX_NAMED_UNKNOWN_FIELDS]
+    }
+    if len(names) > MAX_NAMED_UNKNOWN_FIELDS:
+        more = len(names) - MAX_NAMED_UNKNOWN_FIELDS
+        errors.setdefault("query", []).append(f"{more} more query parameters are not named here.")
+    return _error_response(400, errors)
+
+
+# --- The OpenAPI schema (issue 11, item 9) ------------------------------------------------
+
+
+def _enumerate_slugs(body: dict, release: CompiledRelease) -> None:
+    """Give the request body's fields the slugs of `release` as enums, and keep only the
+    examples that release would accept."""
+    vocabulary = release.vocabulary
+    slugs = {
+        "pain_type": sorted(vocabulary.pain_types),
+        "analgesics": sorted(vocabulary.drugs),
+        "factors": sorted(vocabulary.patient_factors),
+    }
+    fields = body["properties"]
+    fields["pain_type"]["enum"] = slugs["pain_type"]
+    fields["analgesics"]["items"]["enum"] = slugs["analgesics"]
+    fields["factors"]["items"]["enum"] = slugs["factors"]
+    body["examples"] = [
+        example
+        for example in body.get("examples", [])
+        if example["pain_type"] in slugs["pain_type"]
+        and set(example.get("analgesics", [])) <= set(slugs["analgesics"])
+        and set(example.get("factors", [])) <= set(slugs["factors"])
+    ]
+    if not body["examples"]:
+        del body["examples"]
+
+
 # --- The API object, with JSON for every error --------------------------------------------
 
 
@@ -341,6 +400,8 @@ def _json_errors(view):
         if not (declared.isascii() and declared.isdigit()):
             message = "The Content-Length header is not a number."
             return _error_response(400, {"content_length": [message]})
+        if refused := _refuse_query_parameters(request):
+            return refused
         response = view(request, *args, **kwargs)
         if response.status_code == 405 and not response.get("Content-Type", "").startswith(
             "application/json"
@@ -356,6 +417,30 @@ def _json_errors(view):
 
 
 class JsonErrorsAPI(NinjaAPI):
+    _openapi_memo: tuple[tuple, dict] | None = None
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """Ninja's schema, with the active release's slugs as enums on the request body.
+
+        Built once per release (and prefix, and key setting): only `GET openapi.json` pays for
+        it, never an assessment.
+        """
+        release = active_release()
+        memo_key = (
+            release and (release.id, release.content_hash),
+            path_prefix,
+            str(path_params),
+            settings.API_KEYS_REQUIRED,
+        )
+        if self._openapi_memo and self._openapi_memo[0] == memo_key:
+            return self._openapi_memo[1]
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        if release is not None:
+            _enumerate_slugs(schema["components"]["schemas"]["AssessmentIn"], release)
+        document_open_api(schema)
+        self._openapi_memo = (memo_key, schema)
+        return schema
+
     @property
     def urls(self):
         patterns, app_name, namespace = super().urls
@@ -402,6 +487,12 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     if isinstance(error.__cause__, ApiError):
         return _api_error(request, error.__cause__)
     return _error_response(error.status_code, {"body": [str(error)]})
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    message, challenge = refusal(request)
+    return _error_response(401, {"authorization": [message]}, {"WWW-Authenticate": challenge})
 
 
 @api.exception_handler(RequestDataTooBig)
@@ -464,7 +555,9 @@ _ERRORS = {400: ErrorsOut, 413: ErrorsOut, 415: ErrorsOut, 503: ErrorsOut}
 
 @api.post(
     "/assessments",
-    response={201: AssessmentOut, **_ERRORS},
+    # An API key (access/); the reads below stay open: see docs/api.md, Authentication.
+    auth=API_KEY_AUTH,
+    response={201: AssessmentOut, 401: ErrorsOut, **_ERRORS},
     url_name="assessments",
     summary="Assess one anonymous patient description",
     openapi_extra={
@@ -479,6 +572,16 @@ _ERRORS = {400: ErrorsOut, 413: ErrorsOut, 415: ErrorsOut, 503: ErrorsOut}
                 },
             },
             400: {"description": "A bad field, an unknown field, or a malformed body."},
+            401: {
+                "description": "No API key, or one that is not valid or has been revoked.",
+                "headers": {
+                    "WWW-Authenticate": {
+                        "description": '`Bearer`, or `Bearer error="invalid_token"` for a '
+                        "wrong key.",
+                        "schema": {"type": "string"},
+                    }
+                },
+            },
             413: {"description": f"The body is larger than {MAX_BODY_BYTES} bytes."},
             415: {"description": "The body is not sent as application/json (UTF-8)."},
             503: {"description": "No knowledge-base release is published."},

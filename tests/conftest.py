@@ -33,6 +33,14 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _open_api(settings):
+    # Most tests are about the assessment, not the key: the API is open to them, as it is with
+    # DEBUG on. The tests in tests/access (and the schemathesis run) require keys, the default
+    # with DEBUG off, and prove them.
+    settings.API_KEYS_REQUIRED = False
+
+
 def _member(group: str, username: str):
     user = f.UserFactory(username=username, is_staff=True)
     user.groups.add(Group.objects.get(name=group))

@@ -380,7 +380,7 @@ def test_openapi_declares_the_request_body_of_a_post(openapi):
 @pytest.mark.parametrize(
     ("path", "method", "statuses"),
     [
-        ("/api/v1/assessments", "post", {"201", "400", "413", "415", "503"}),
+        ("/api/v1/assessments", "post", {"201", "400", "401", "413", "415", "503"}),
         ("/api/v1/assessments/{assessment_id}", "get", {"200", "404"}),
         ("/api/v1/vocabulary", "get", {"200", "503"}),
     ],

@@ -3,7 +3,8 @@
 The test database of pytest-django lives inside one transaction per test, which no other process
 can see. These tests get a real database instead: one is migrated and loaded with the shipped
 knowledge base once per session (about 25 s), and each test gets a copy of it (a PostgreSQL
-template copy: well under a second).
+template copy: well under a second). The copy holds one API key, for the API's POSTs
+(`api_headers`): production requires one.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def admin_connection() -> psycopg.Connection:
 
 
 @pytest.fixture(scope="session")
-def template_database():
+def _template() -> tuple[str, str]:
+    """The template database's name, and the API key stored in it."""
     name = f"nmdar_ops_template_{uuid.uuid4().hex[:8]}"
     with admin_connection() as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
@@ -49,10 +51,22 @@ def template_database():
         )
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "load_knowledge_base")
-        yield name
+        key = manage(env, "create_api_key", "ops tests").splitlines()[-1]
+        yield name, key
     finally:
         with admin_connection() as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def template_database(_template) -> str:
+    return _template[0]
+
+
+@pytest.fixture(scope="session")
+def api_headers(_template) -> dict[str, str]:
+    """What a client of the API's POST sends: JSON, and the key every copy of the database has."""
+    return {"Content-Type": "application/json", "Authorization": f"Bearer {_template[1]}"}
 
 
 @pytest.fixture

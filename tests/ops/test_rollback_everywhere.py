@@ -104,7 +104,7 @@ def test_every_server_answers_from_the_reactivated_release_within_half_a_second(
     assert all(len(watcher.answers) > 20 for watcher in watchers)
 
 
-def test_the_api_rate_limit_is_shared_by_every_server_process(shared):
+def test_the_api_rate_limit_is_shared_by_every_server_process(shared, api_headers):
     _env, servers = shared
     body = json.dumps({"pain_type": "postherpetic_neuralgia"})
     answers = [
@@ -113,7 +113,7 @@ def test_the_api_rate_limit_is_shared_by_every_server_process(shared):
             "/api/v1/assessments",
             method="POST",
             body=body,
-            headers={"Content-Type": "application/json"},
+            headers=api_headers,
         )
         for number in range(API_LIMIT + 3)
     ]

@@ -34,13 +34,16 @@ def probes(assessment_id: str) -> list[tuple[str, str, str | None, str]]:
     ]
 
 
-def burst(base: str, assessment_id: str, times: int = 2) -> list[tuple[str, str, object]]:
-    """Every probe `times` over, all at once: (kind, path, answer) each."""
+def burst(
+    base: str, assessment_id: str, api_headers: dict, times: int = 2
+) -> list[tuple[str, str, object]]:
+    """Every probe `times` over, all at once: (kind, path, answer) each; the API's POST with
+    its key."""
     requests = probes(assessment_id) * times
 
     def ask(probe):
         method, path, body, kind = probe
-        headers = {"Content-Type": "application/json"} if body else {}
+        headers = api_headers if body else {}
         return kind, path, fetch(base, path, method=method, body=body, headers=headers, timeout=15)
 
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
@@ -95,44 +98,44 @@ def sick(template_database, tmp_path):
             yield cluster, server
 
 
-def test_a_stopped_or_frozen_database_gets_fast_clear_503s_and_service_returns(sick):
+def test_a_stopped_or_frozen_database_gets_fast_clear_503s_and_service_returns(sick, api_headers):
     cluster, server = sick
     created = fetch(
         server.base,
         "/api/v1/assessments",
         method="POST",
         body=json.dumps(INPUTS),
-        headers={"Content-Type": "application/json"},
+        headers=api_headers,
     )
     assert created.status == 201
     assessment_id = created.json()["id"]
     # Both workers hold a database connection, as in steady service.
-    assert_available(burst(server.base, assessment_id))
+    assert_available(burst(server.base, assessment_id, api_headers))
 
     cluster.stop()
     time.sleep(RELEASE_CHECK_SECONDS + 0.2)
-    outage = burst(server.base, assessment_id)
+    outage = burst(server.base, assessment_id, api_headers)
     assert_unavailable(outage)
     assert fetch(server.base, "/livez").status == 200
 
     cluster.start()
     after_outage = Recovery(server.base)
     assert after_outage.seconds < 5
-    assert_available(burst(server.base, assessment_id))
+    assert_available(burst(server.base, assessment_id, api_headers))
 
     cluster.freeze()
     try:
         time.sleep(RELEASE_CHECK_SECONDS + 0.2)
-        frozen = burst(server.base, assessment_id)
+        frozen = burst(server.base, assessment_id, api_headers)
         # Later in the freeze, after the workers' pause before asking the server again.
         time.sleep(2.5)
-        frozen += burst(server.base, assessment_id, times=1)
+        frozen += burst(server.base, assessment_id, api_headers, times=1)
     finally:
         cluster.thaw()
     assert_unavailable(frozen)
     after_freeze = Recovery(server.base)
     assert after_freeze.seconds < 5
-    assert_available(burst(server.base, assessment_id))
+    assert_available(burst(server.base, assessment_id, api_headers))
 
     log = server.errors()
     assert "Traceback" not in log
