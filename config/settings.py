@@ -178,6 +178,7 @@ INSTALLED_APPS = [
     "evidence",
     "decision",
     "ops",
+    "cdshooks",
 ]
 
 MIDDLEWARE = [
@@ -377,3 +378,17 @@ ASSESSMENT_RETENTION_DAYS = env_int("ASSESSMENT_RETENTION_DAYS", 90)
 # On PostgreSQL, store an assessment without waiting for its log record to reach disk (see
 # decision/assessments.py: store_assessment). Curation and publishing always wait.
 ASSESSMENT_ASYNC_COMMIT = env_bool("ASSESSMENT_ASYNC_COMMIT", default=True)
+
+# CDS Hooks (docs/cds-hooks.md). The public base URL the EHRs call, e.g. https://nmdar.example.org:
+# a token's `aud` must be this base plus /cds-services/<id>, and card links start with it. Empty:
+# taken from each request (its host must be in ALLOWED_HOSTS).
+CDS_HOOKS_BASE_URL = env_str("CDS_HOOKS_BASE_URL").rstrip("/")
+# A request carries the patient's prefetched FHIR data, far larger than an API question.
+CDS_HOOKS_MAX_BODY_BYTES = env_int("CDS_HOOKS_MAX_BODY_BYTES", 2 * 1024 * 1024)
+# Clock difference tolerated on a token's exp and iat, and the longest a token may still be
+# valid when it arrives (its jti is remembered that long).
+CDS_JWT_LEEWAY_SECONDS = env_int("CDS_JWT_LEEWAY_SECONDS", 30)
+CDS_JWT_MAX_LIFETIME_SECONDS = env_int("CDS_JWT_MAX_LIFETIME_SECONDS", 3600)
+# The same question from the same release within this time is answered with the assessment
+# already stored for it, so its page and PDF are shared.
+CDS_ASSESSMENT_REUSE_SECONDS = env_int("CDS_ASSESSMENT_REUSE_SECONDS", 3600)
