@@ -76,7 +76,7 @@ def unverified_issuer(token: str) -> str:
 def verify(token: str, keyset: dict, audiences: tuple[str, ...]) -> dict:
     """The claims of a token signed by a key of `keyset` for one of `audiences`, checked for
     algorithm, expiry and issue time; raises Refused. No database, no cache: `authenticate`
-    adds the issuer allow-list and replay protection."""
+    adds the issuer allow-list, the longest lifetime and replay protection."""
     try:
         header = jwt.get_unverified_header(token)
     except (jwt.PyJWTError, ValueError, TypeError) as error:
@@ -105,8 +105,6 @@ def verify(token: str, keyset: dict, audiences: tuple[str, ...]) -> dict:
         raise Refused("invalid") from error
     if not isinstance(claims.get("jti"), str) or not claims["jti"]:
         raise Refused("no jti")
-    if claims["exp"] - time.time() > settings.CDS_JWT_MAX_LIFETIME_SECONDS:
-        raise Refused("lifetime")
     return claims
 
 
@@ -122,6 +120,10 @@ def authenticate(authorization: str, audiences: tuple[str, ...]):
     claims = verify(token, client.jwks, audiences)
     if claims["iss"] != issuer:
         raise Refused("issuer")
+    # Not the specification's check but ours: its jti must be remembered until it expires, so a
+    # token valid for days is refused rather than kept in the cache that long.
+    if claims["exp"] - time.time() > settings.CDS_JWT_MAX_LIFETIME_SECONDS:
+        raise Refused("lifetime")
     # Remembered until the token could no longer be accepted anyway (its expiry plus leeway).
     remaining = claims["exp"] - time.time() + settings.CDS_JWT_LEEWAY_SECONDS
     digest = hashlib.sha256(f"{issuer}\0{claims['jti']}".encode()).hexdigest()
