@@ -271,20 +271,21 @@ def _record_lines(ctx: Context) -> list[str]:
     return _section("What the record showed", lines)
 
 
+def _day(moment: datetime.datetime, month: str) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.day} {local.strftime(month)} {local.year}"
+
+
 def _footer(ctx: Context) -> list[str]:
     release = ctx.release
-    published = (
-        f", published {timezone.localtime(release.published_at):%-d %B %Y}"
-        if release.published_at
-        else ""
-    )
+    published = f", published {_day(release.published_at, '%B')}" if release.published_at else ""
     return [f"*Evidence version {md(release.version)}{published}.* {md(DISCLAIMER)}"]
 
 
 def _snapshot_links(ctx: Context, answers: list[Answered], names: dict[str, str]) -> list[dict]:
     links = []
     for answer in answers:
-        day = f"{timezone.localtime(answer.created_at):%-d %b %Y}"
+        day = _day(answer.created_at, "%b")
         about = f" for {short_name(names[answer.pain_type])}" if len(answers) > 1 else ""
         links += [
             {
