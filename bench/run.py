@@ -5,7 +5,8 @@ against PostgreSQL from DATABASE_URL, loads the shipped knowledge base, warms up
 path with wrk from a separate process (16 connections, 15 s, rotating among 50 realistic inputs).
 Then: queries per request (Django test client + CaptureQueriesContext), worker RSS after each of
 two rounds, sequential PDF latency, and `evaluate` timings on the shipped release and on
-synthetic releases of 1,000 and 10,000 rules. Prints a table and writes bench/results.json.
+synthetic releases of 1,000 and 10,000 rules, and the CDS Hooks answer time (bench/cds.py).
+Prints a table and writes bench/results.json.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
+
+import cds  # bench/cds.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -61,6 +64,7 @@ def main() -> int:
     prepare(env)
     api_key = create_api_key(env)
     API_HEADERS["Authorization"] = f"Bearer {api_key}"
+    cds_key = cds.register_client(manage, env)
     port = free_port()
     server = start_server(env, port)
     base = f"http://127.0.0.1:{port}"
@@ -86,12 +90,14 @@ def main() -> int:
             "first_download": sequential_latency(base, fresh),
             "repeat_download": sequential_latency(base, fresh),
         }
+        cds_latency = cds.latency(base, cds_key)
     finally:
         server.terminate()
         server.wait(timeout=30)
 
     in_process = measure_in_process({**env, "BENCH_API_KEY": api_key}, combos)
     results = summarise(rounds, pdf_sequential, in_process, args)
+    results["cds_hooks"] = cds_latency
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     print(f"\nWrote {RESULTS.relative_to(ROOT)}.")
@@ -465,6 +471,12 @@ def print_table(results: dict) -> None:
     print(
         f"\nPDF, one request at a time: first download median {pdf['first_download']['median_ms']}"
         f" ms (rendered), repeat download median {pdf['repeat_download']['median_ms']} ms"
+    )
+    figures = results["cds_hooks"]
+    print(
+        f"CDS Hooks call, one at a time ({figures['count']}, signed): median "
+        f"{figures['median_ms']} ms, p95 {figures['p95_ms']} ms (target under "
+        f"{figures['target_p95_ms']}), p99 {figures['p99_ms']} ms, {figures['errors']} errors"
     )
     for label, figures in results["engine"].items():
         print(f"evaluate() on {label}: median {figures['median_ms']} ms ({figures['rules']} rules)")

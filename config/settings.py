@@ -179,6 +179,7 @@ INSTALLED_APPS = [
     "decision",
     "ops",
     "access",
+    "cdshooks",
 ]
 
 MIDDLEWARE = [
@@ -381,3 +382,17 @@ ASSESSMENT_ASYNC_COMMIT = env_bool("ASSESSMENT_ASYNC_COMMIT", default=True)
 # Machine clients of POST /api/v1/assessments present an API key (access/). Turned off only
 # when an operator opens the API on purpose; a deploy check warns when it is off with DEBUG off.
 API_KEYS_REQUIRED = env_bool("API_KEYS_REQUIRED", default=not DEBUG)
+
+# CDS Hooks (docs/cds-hooks.md). The public base URL the EHRs call, e.g. https://nmdar.example.org:
+# a token's `aud` must be this base plus /cds-services/<id>, and card links start with it. Empty:
+# taken from each request (its host must be in ALLOWED_HOSTS).
+CDS_HOOKS_BASE_URL = env_str("CDS_HOOKS_BASE_URL").rstrip("/")
+# A request carries the patient's prefetched FHIR data, far larger than an API question.
+CDS_HOOKS_MAX_BODY_BYTES = env_int("CDS_HOOKS_MAX_BODY_BYTES", 2 * 1024 * 1024)
+# Clock difference tolerated on a token's exp and iat, and the longest a token may still be
+# valid when it arrives (its jti is remembered that long).
+CDS_JWT_LEEWAY_SECONDS = env_int("CDS_JWT_LEEWAY_SECONDS", 30)
+CDS_JWT_MAX_LIFETIME_SECONDS = env_int("CDS_JWT_MAX_LIFETIME_SECONDS", 3600)
+# The same question from the same release within this time is answered with the assessment
+# already stored for it, so its page and PDF are shared.
+CDS_ASSESSMENT_REUSE_SECONDS = env_int("CDS_ASSESSMENT_REUSE_SECONDS", 3600)

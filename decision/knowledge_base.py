@@ -32,12 +32,15 @@ from decision.models import (
 )
 from evidence.models import (
     ClinicalCode,
+    CodePairing,
     Combination,
     Conflict,
     Drug,
     DrugClass,
     DrugProperty,
     Finding,
+    MedicinalProduct,
+    ObservationCriterion,
     PainType,
     PatientFactor,
     SafetyConcern,
@@ -280,6 +283,41 @@ SECTIONS = (
             "is_founding_review",
             *CURATED,
         ),
+    ),
+    # What the CDS Hooks service reads codes with (docs/cds-hooks.md): codes that name a pain
+    # type only as a pair, products and their ingredients, measurements that show a factor.
+    Section(
+        "code_pairings",
+        CodePairing,
+        ("key",),
+        ("key", "system", "codes", "partner_codes", "verified", "note"),
+        foreign_keys={"pain_type": _slug("pain_type", PainType)},
+    ),
+    Section(
+        "medicinal_products",
+        MedicinalProduct,
+        ("key",),
+        ("key", "name", "rxnorm", "verified", "note"),
+        many={"ingredients": _slug("ingredients", Drug), "sources": _key("sources", Source)},
+    ),
+    Section(
+        "observation_criteria",
+        ObservationCriterion,
+        ("key",),
+        (
+            "key",
+            "measurement",
+            "system",
+            "codes",
+            "unit",
+            "at_least",
+            "at_most",
+            "below",
+            "max_age_days",
+            "verified",
+            "note",
+        ),
+        foreign_keys={"factor": _slug("factor", PatientFactor)},
     ),
     Section(
         "findings",

@@ -210,6 +210,58 @@ def payload_from(data: dict) -> dict:
         "combinations": combinations,
         "conflicts": conflicts,
         "rules": rules,
+        **_coding(data),
+    }
+
+
+def _coding(data: dict) -> dict:
+    """What the CDS Hooks service reads a health record with, verified entries only: the codes
+    naming a term, pairings of codes, products with their ingredients, and measurements that
+    show a factor. Unverified pairings are kept (flagged) because their codes never name a pain
+    type alone, whether or not the pairing itself may be used yet."""
+    codes = {
+        f"{code['system']}:{code['code']}": {
+            name: code[name]
+            for name in ("system", "code", "display", "pain_types", "drugs", "factors")
+        }
+        for code in data["clinical_codes"]
+        if code["verified"] and (code["pain_types"] or code["drugs"] or code["factors"])
+    }
+    pairings = {
+        pairing["key"]: {
+            name: pairing[name]
+            for name in ("pain_type", "system", "codes", "partner_codes", "verified")
+        }
+        for pairing in data["code_pairings"]
+    }
+    products = {
+        product["key"]: {name: product[name] for name in ("name", "rxnorm", "ingredients")}
+        for product in data["medicinal_products"]
+        if product["verified"] and product["ingredients"]
+    }
+    criteria = {
+        criterion["key"]: {
+            name: criterion[name]
+            for name in (
+                "factor",
+                "measurement",
+                "system",
+                "codes",
+                "unit",
+                "at_least",
+                "at_most",
+                "below",
+                "max_age_days",
+            )
+        }
+        for criterion in data["observation_criteria"]
+        if criterion["verified"] and criterion["codes"]
+    }
+    return {
+        "codes": codes,
+        "code_pairings": pairings,
+        "medicinal_products": products,
+        "observation_criteria": criteria,
     }
 
 
@@ -400,6 +452,10 @@ CHANGELOG_SECTIONS = (
     ("combinations", "Combinations"),
     ("conflicts", "Conflicts"),
     ("sources", "Sources"),
+    ("codes", "Clinical codes"),
+    ("code_pairings", "Code pairings"),
+    ("medicinal_products", "Medicinal products"),
+    ("observation_criteria", "Observation criteria"),
 )
 VOCABULARY_SECTIONS = (
     ("pain_types", "Pain types"),
@@ -417,7 +473,8 @@ def _keyed(payload: dict | None, section: str) -> dict:
         return {rule["key"]: rule for rule in payload["rules"]}
     if section in payload.get("vocabulary", {}):
         return {item["slug"]: item for item in payload["vocabulary"][section]}
-    return payload[section]
+    # Releases published before the coding sections existed have none.
+    return payload.get(section, {})
 
 
 def describe_changes(old: dict | None, new: dict) -> str:

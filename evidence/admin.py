@@ -20,12 +20,15 @@ from simple_history.admin import SimpleHistoryAdmin
 from evidence import forms
 from evidence.models import (
     ClinicalCode,
+    CodePairing,
     Combination,
     Conflict,
     Drug,
     DrugClass,
     DrugProperty,
     Finding,
+    MedicinalProduct,
+    ObservationCriterion,
     PainType,
     PatientFactor,
     SafetyConcern,
@@ -442,3 +445,66 @@ class ConflictAdmin(CuratedRecordAdmin):
         (None, {"fields": ("key", "topic", "summary", "pain_types", "drugs", "sources")}),
         CURATION_FIELDSET,
     )
+
+
+# --- Coded records read by the CDS Hooks service -----------------------------------------------
+
+
+@admin.register(CodePairing)
+class CodePairingAdmin(SimpleHistoryAdmin):
+    form = forms.CodePairingForm
+    list_display = ("key", "pain_type", "system", "code_list", "partner_list", "verified")
+    list_filter = ("verified", "pain_type")
+    search_fields = ("key", "note")
+    autocomplete_fields = ("pain_type",)
+
+    @admin.display(description="Codes")
+    def code_list(self, obj):
+        return ", ".join(obj.codes) or "-"
+
+    @admin.display(description="Together with")
+    def partner_list(self, obj):
+        return ", ".join(obj.partner_codes) or "- (not curated yet)"
+
+
+@admin.register(MedicinalProduct)
+class MedicinalProductAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "key", "rxnorm", "ingredient_list", "source_list", "verified")
+    list_filter = ("verified",)
+    search_fields = ("key", "name", "rxnorm")
+    autocomplete_fields = ("ingredients", "sources")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("ingredients", "sources")
+
+    @admin.display(description="Ingredients")
+    def ingredient_list(self, obj):
+        return ", ".join(drug.name for drug in obj.ingredients.all()) or "-"
+
+    @admin.display(description="Read in")
+    def source_list(self, obj):
+        return ", ".join(source.key for source in obj.sources.all()) or "-"
+
+
+@admin.register(ObservationCriterion)
+class ObservationCriterionAdmin(SimpleHistoryAdmin):
+    form = forms.ObservationCriterionForm
+    list_display = ("key", "factor", "measurement", "bounds", "unit", "max_age_days", "read")
+    list_filter = ("verified", "factor")
+    search_fields = ("key", "measurement", "note")
+    autocomplete_fields = ("factor",)
+
+    @admin.display(description="Values")
+    def bounds(self, obj):
+        parts = []
+        if obj.at_least is not None:
+            parts.append(f"at least {obj.at_least:g}")
+        if obj.at_most is not None:
+            parts.append(f"at most {obj.at_most:g}")
+        if obj.below is not None:
+            parts.append(f"below {obj.below:g}")
+        return " and ".join(parts) or "-"
+
+    @admin.display(description="Read by the CDS service", boolean=True)
+    def read(self, obj):
+        return obj.is_complete

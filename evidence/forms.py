@@ -187,3 +187,69 @@ class ReferenceImportForm(forms.Form):
         if upload.size > MAX_BYTES:  # checked before the file is read into memory
             raise ValidationError(TOO_LARGE)
         return upload
+
+
+# --- Coded records read by the CDS Hooks service -----------------------------------------------
+
+
+class CodeListField(forms.CharField):
+    """A list of codes typed as "B20, G63" (commas or spaces between them)."""
+
+    widget = forms.TextInput(attrs={"size": 60})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return [code for code in text.replace(",", " ").split() if code]
+
+
+class _CodeListForm(forms.ModelForm):
+    code_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.code_fields:
+            model_field = self._meta.model._meta.get_field(name)
+            self.fields[name] = CodeListField(
+                required=False, help_text=model_field.help_text, label=model_field.verbose_name
+            )
+
+
+class CodePairingForm(_CodeListForm):
+    code_fields = ("codes", "partner_codes")
+
+
+class ObservationCriterionForm(_CodeListForm):
+    code_fields = ("codes",)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("verified"):
+            missing = [
+                label
+                for name, label in (
+                    ("codes", "codes"),
+                    ("unit", "a unit"),
+                    ("max_age_days", "a look-back"),
+                )
+                if cleaned.get(name) in (None, "", [])
+            ]
+            if all(cleaned.get(name) is None for name in ("at_least", "at_most", "below")):
+                missing.append("a bound")
+            if missing:
+                needs = (
+                    missing[0]
+                    if len(missing) == 1
+                    else f"{', '.join(missing[:-1])} and {missing[-1]}"
+                )
+                raise ValidationError(
+                    f"A verified criterion needs {needs} before it can be read; leave it "
+                    "unverified until then."
+                )
+        if cleaned.get("at_most") is not None and cleaned.get("below") is not None:
+            raise ValidationError("Give one upper bound: at most, or below.")
+        return cleaned

@@ -7,6 +7,7 @@ only published records reach a release.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -54,6 +55,7 @@ class CodeSystem(models.TextChoices):
     SNOMED_CT = "snomed_ct", "SNOMED CT"
     ICD10CM = "icd10cm", "ICD-10-CM"
     RXNORM = "rxnorm", "RxNorm"
+    LOINC = "loinc", "LOINC"
 
 
 def one_of(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
@@ -456,3 +458,185 @@ class Conflict(CuratedRecord):
 
     def __str__(self) -> str:
         return self.key
+
+
+# --- Reading coded records (the CDS Hooks service) ------------------------------------------
+
+
+def validate_code_list(value) -> None:
+    """A list of codes as a terminology writes them ("G90.51", "T45.1X5-"): no blanks, no
+    spaces, no duplicates."""
+    if not isinstance(value, list):
+        raise ValidationError("Give a list of codes.")
+    for code in value:
+        if not isinstance(code, str) or not code or len(code) > 32 or code != code.strip():
+            raise ValidationError(f"{code!r} is not a code (1 to 32 characters, no spaces).")
+        if any(character.isspace() for character in code):
+            raise ValidationError(f"{code!r} is not a code (no spaces).")
+    if len(set(value)) != len(value):
+        raise ValidationError("A code is listed twice.")
+
+
+def _code_list(help_text: str) -> models.JSONField:
+    return models.JSONField(
+        default=list, blank=True, validators=[validate_code_list], help_text=help_text
+    )
+
+
+class CodePairing(models.Model):
+    """Two codes that name a pain type only together, e.g. HIV disease (B20) with polyneuropathy
+    in diseases classified elsewhere (G63).
+
+    Every code named here, verified or not, never names a pain type on its own: a record with
+    B20 alone is not HIV neuropathy. A verified pairing matches when the record has one of
+    `codes` and one of `partner_codes` (each by the code or any ancestor). An empty partner list
+    means the partners are not curated yet: the pairing then matches nothing.
+    """
+
+    key = models.CharField(max_length=80, unique=True, validators=[slug_format])
+    pain_type = models.ForeignKey(PainType, on_delete=models.PROTECT, related_name="code_pairings")
+    system = models.CharField(max_length=16, choices=CodeSystem.choices, default=CodeSystem.ICD10CM)
+    codes = _code_list("Codes of which the record needs one, e.g. B20.")
+    partner_codes = _code_list(
+        "Together with one of these, e.g. G63. Empty: not curated yet (matches nothing)."
+    )
+    verified = models.BooleanField(
+        default=False,
+        help_text="The pairing convention was checked in a coding source. Only verified "
+        "pairings name a pain type.",
+    )
+    note = models.TextField(blank=True, help_text="Provenance: where the pairing was read.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "code pairing"
+        constraints = [
+            one_of("system", CodeSystem, "codepairing_system_valid"),
+            models.CheckConstraint(
+                condition=Q(key__regex=SLUG_PATTERN), name="codepairing_key_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class MedicinalProduct(models.Model):
+    """A product (a brand, or a multi-ingredient RxNorm concept) and the ingredients it contains,
+    with the source it was read in: how a prescribed NUEDEXTA becomes dextromethorphan and
+    quinidine."""
+
+    key = models.CharField(max_length=80, unique=True, validators=[slug_format])
+    name = models.CharField(
+        max_length=200, help_text="Matched on word boundaries in a medicine's name, any case."
+    )
+    rxnorm = models.CharField(
+        max_length=32,
+        blank=True,
+        verbose_name="RxNorm code",
+        help_text="The product's RxCUI, if one was verified; '' when not known.",
+    )
+    ingredients = models.ManyToManyField(Drug, related_name="products")
+    sources = models.ManyToManyField(Source, related_name="products", blank=True)
+    verified = models.BooleanField(
+        default=False, help_text="The ingredients were read in the cited source."
+    )
+    note = models.TextField(blank=True)
+    history = HistoricalRecords(m2m_fields=[ingredients, sources])
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "medicinal product"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(key__regex=SLUG_PATTERN), name="medicinalproduct_key_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(rxnorm="") | Q(rxnorm__regex=r"^[0-9]+$"),
+                name="medicinalproduct_rxnorm_digits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ObservationCriterion(models.Model):
+    """When a measurement in the record shows a patient factor: which codes, in which unit,
+    how recent, and the range of values (e.g. eGFR below 30: severe renal impairment).
+
+    Only a verified criterion with codes, a unit, a look-back period and a bound is read; until
+    then its factor is reported as not assessed from observations, never as absent.
+    """
+
+    key = models.CharField(max_length=80, unique=True, validators=[slug_format])
+    factor = models.ForeignKey(
+        PatientFactor, on_delete=models.PROTECT, related_name="observation_criteria"
+    )
+    measurement = models.CharField(max_length=80, help_text="What is measured, e.g. eGFR.")
+    system = models.CharField(max_length=16, choices=CodeSystem.choices, default=CodeSystem.LOINC)
+    codes = _code_list("The measurement's codes in that system.")
+    unit = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The unit the bounds are in (UCUM code or unit text); other units are not read.",
+    )
+    # Bounds as the factor's name states them: "eGFR below 30" is `below` 30, "eGFR 30-59" is
+    # `at_least` 30 and `at_most` 59.
+    at_least = models.FloatField(null=True, blank=True, help_text="The value is this or more.")
+    at_most = models.FloatField(null=True, blank=True, help_text="The value is this or less.")
+    below = models.FloatField(null=True, blank=True, help_text="The value is less than this.")
+    max_age_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name="look-back (days)",
+        help_text="How old a measurement may be and still count.",
+    )
+    verified = models.BooleanField(
+        default=False, help_text="Codes, unit, bounds and look-back were checked."
+    )
+    note = models.TextField(blank=True, help_text="Provenance of the bounds and codes.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "observation criterion"
+        verbose_name_plural = "observation criteria"
+        constraints = [
+            one_of("system", CodeSystem, "observationcriterion_system_valid"),
+            models.CheckConstraint(
+                condition=Q(key__regex=SLUG_PATTERN), name="observationcriterion_key_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(verified=False)
+                | (
+                    ~Q(unit="")
+                    & Q(max_age_days__isnull=False)
+                    & (
+                        Q(at_least__isnull=False)
+                        | Q(at_most__isnull=False)
+                        | Q(below__isnull=False)
+                    )
+                ),
+                name="observationcriterion_verified_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(at_most__isnull=True) | Q(below__isnull=True),
+                name="observationcriterion_one_upper_bound",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def is_complete(self) -> bool:
+        """Everything needed to read a measurement is curated."""
+        return bool(
+            self.verified
+            and self.codes
+            and self.unit
+            and self.max_age_days is not None
+            and any(bound is not None for bound in (self.at_least, self.at_most, self.below))
+        )
