@@ -307,6 +307,8 @@ RATE_LIMITS = {
     # A new PDF costs about half a second of a worker: a burst is held to 3.
     "pdf": env_rate("RATELIMIT_PDF", "3/10s,20/m"),
     "admin_login": env_rate("RATELIMIT_ADMIN_LOGIN", "10/m"),
+    # One EHR calls from one address for all its clinicians: a limit only a flood reaches.
+    "cds": env_rate("RATELIMIT_CDS", "1200/m"),
 }
 RATELIMIT_IP_META_KEY = "ops.clients.client_ip"
 # The proxies whose X-Real-IP header names the client (gunicorn reads the same variable).

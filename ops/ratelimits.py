@@ -9,7 +9,7 @@ the API's error envelope under /api/, a plain page elsewhere.
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
@@ -21,12 +21,15 @@ LIMITED_VIEWS = {
     ("decision:save", "POST"): "save",
     ("decision:assessment_pdf", "GET"): "pdf",
     ("admin:login", "POST"): "admin_login",
+    ("cdshooks:service", "POST"): "cds",
+    ("cdshooks:feedback", "POST"): "cds",
 }
 WHAT = {
     "api": "assessments created through the API",
     "save": "saved assessments",
     "pdf": "PDF downloads",
     "admin_login": "sign-in attempts",
+    "cds": "CDS Hooks calls",
 }
 
 
@@ -72,6 +75,10 @@ def too_many(request: HttpRequest, name: str, rate: str, retry_after: int) -> Ht
     )
     if is_api(request):
         response = json_errors(429, {"rate_limit": [message]})
+    elif request.path.startswith("/cds-services"):
+        # An EHR reads CDS Hooks errors as FHIR OperationOutcomes.
+        issue = {"severity": "error", "code": "throttled", "details": {"text": message}}
+        response = JsonResponse({"resourceType": "OperationOutcome", "issue": [issue]}, status=429)
     else:
         response = render(request, "429.html", {"message": message}, status=429)
     response["Retry-After"] = str(retry_after)

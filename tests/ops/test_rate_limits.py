@@ -1,4 +1,5 @@
-"""Rate limits on the API's POST, the save endpoint, PDFs and the admin sign-in, per address."""
+"""Rate limits on the API's POST, the save endpoint, PDFs, the admin sign-in and CDS Hooks
+calls, per address."""
 
 from __future__ import annotations
 
@@ -12,12 +13,20 @@ from ops.ratelimits import describe
 pytestmark = pytest.mark.django_db
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
+JSON = "application/json"
 # (limit, method, path, request arguments): whatever the view answers, the limit counts it.
 LIMITED = [
     ("api", "post", "/api/v1/assessments", {"data": "{}", "content_type": "application/json"}),
     ("save", "post", "/assessments/", {"data": {"pain_type": "unknown"}}),
     ("pdf", "get", f"/assessments/{UNKNOWN}/pdf/", {}),
     ("admin_login", "post", "/admin/login/", {"data": {"username": "x", "password": "y"}}),
+    ("cds", "post", "/cds-services/nmdar-notes-patient-view", {"data": "{}", "content_type": JSON}),
+    (
+        "cds",
+        "post",
+        "/cds-services/nmdar-notes-patient-view/feedback",
+        {"data": "{}", "content_type": JSON},
+    ),
 ]
 
 
@@ -50,6 +59,17 @@ def test_the_api_refuses_in_its_json_error_envelope(client):
     assert refused["Content-Type"] == "application/json"
     (message,) = refused.json()["errors"]["rate_limit"]
     assert "at most 2 an hour" in message
+
+
+def test_the_cds_hooks_service_refuses_with_a_fhir_operation_outcome(client):
+    _name, method, path, arguments = LIMITED[4]
+    for _ in range(3):
+        refused = ask(client, method, path, arguments)
+    assert refused.status_code == 429
+    outcome = refused.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["issue"][0]["code"] == "throttled"
+    assert "CDS Hooks calls" in outcome["issue"][0]["details"]["text"]
 
 
 def test_a_page_refuses_with_a_plain_page(client):
