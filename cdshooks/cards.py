@@ -22,7 +22,8 @@ from django.utils import timezone
 from cdshooks.record import Record
 from decision.disclaimer import DISCLAIMER
 from decision.engine import CompiledRelease, Evidence, Note
-from evidence.scales import CERTAINTIES, LEVEL_RANK, LEVELS, SEVERITIES
+from decision.presentation import SUPPORT_ORDER, summarise
+from evidence.scales import CERTAINTIES, LEVELS, SEVERITIES
 
 SOURCE_LABEL = "NMDAR evidence notes"
 MAX_SUMMARY = 139  # the specification: "<140-character summary"
@@ -115,26 +116,27 @@ def _join(*parts: str) -> str:
 
 
 def pain_summary(notes, pain_name: str) -> str:
-    """A patient-view card's summary: the strongest level among the six suitability notes and
+    """A patient-view card's summary: the best-supported level among the six suitability notes
+    (the order of the form's overview: favourable, mixed, insufficient, against) and
     the drugs that have it, what the others have, and how many cautions this patient's inputs
     triggered. Words come from the notes alone: no ranking beyond the evidence levels, no
     instruction, no dose."""
     suitability = [note for note in notes if note.kind == "suitability"]
-    best = min((LEVEL_RANK[note.level] for note in suitability), default=None)
+    best = min((SUPPORT_ORDER[note.level] for note in suitability), default=None)
     cautions = _cautions_phrase(notes)
     short = short_name(pain_name)
     if best is None:
         return _fit([_join(f"{short}: no evidence notes", cautions), "No evidence notes."])
     level = list(LEVELS)[best]
-    leaders = [note for note in suitability if LEVEL_RANK[note.level] == best]
-    others = [note for note in suitability if LEVEL_RANK[note.level] != best]
+    leaders = [note for note in suitability if SUPPORT_ORDER[note.level] == best]
+    others = [note for note in suitability if SUPPORT_ORDER[note.level] != best]
     names = ", ".join(note.drug_name.lower() for note in leaders)
     certainty = (
         f" ({CERTAINTIES[leaders[0].certainty].lower()} certainty)"
         if len(leaders) == 1 and leaders[0].certainty
         else ""
     )
-    other_levels = sorted({note.level for note in others}, key=LEVEL_RANK.get)
+    other_levels = sorted({note.level for note in others}, key=SUPPORT_ORDER.get)
     rest = (
         f"{' or '.join(LEVEL_WORDS[item] for item in other_levels)} for the other {len(others)}"
         if others
@@ -355,11 +357,18 @@ def pain_card(answer: Answered, ctx: Context) -> Card:
     """patient-view: the six evidence levels for one pain type and this patient's cautions."""
     vocabulary = ctx.release.vocabulary
     pain_name = vocabulary.pain_types[answer.pain_type].name
-    suitability = sorted(
-        (note for note in answer.notes if note.kind == "suitability"),
-        key=lambda note: (LEVEL_RANK[note.level], note.drug_name),
+    # The same arrangement as the form's answer: its bottom line and its overview's order.
+    summary = summarise(
+        answer.notes,
+        vocabulary,
+        {
+            "pain_type": answer.pain_type,
+            "analgesics": sorted(ctx.record.analgesics_for()),
+            "factors": list(ctx.record.factors.present),
+        },
     )
-    alerts = [note for note in answer.notes if note.is_alert]
+    suitability = [card.suitability for card in summary.cards if card.suitability]
+    alerts = summary.alerts
     table = [
         f"| NMDA-receptor antagonist | Evidence for {md(short_name(pain_name))} | Certainty |",
         "| --- | --- | --- |",
@@ -370,6 +379,8 @@ def pain_card(answer: Answered, ctx: Context) -> Card:
         "",
     ]
     detail = [
+        f"**Bottom line.** {md(' '.join(summary.bottom_line))}",
+        "",
         f"**Evidence for {md(pain_name)}**",
         "",
         *table,

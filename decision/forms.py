@@ -105,10 +105,14 @@ class AssessmentForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False  # the <form> and its hx- attributes live in the template
         self.helper.disable_csrf = True  # the form is sent by GET; htmx sends the token in a header
+        # Which medicines interactions are checked against, under the list they are ticked in.
+        self.fields["analgesics"].help_text = release.screened.statement
+        # Factors before medicines: thirteen statements are quicker to pass than forty-odd
+        # medicines, which the filter box finds by name.
         self.helper.layout = Layout(
             Field("pain_type"),
-            Field("analgesics", template="decision/fields/analgesics.html"),
             Field("factors", template="decision/fields/factors.html"),
+            Field("analgesics", template="decision/fields/analgesics.html"),
         )
 
     def clean(self):

@@ -138,8 +138,106 @@
   }
   document.body.addEventListener("htmx:responseError", markStale);
   document.body.addEventListener("htmx:sendError", markStale);
-  // The only swaps on this page replace #result: after one, the notes match the form again.
+
+  // --- A live update keeps the reader's place -------------------------------------------
+  // Before the result is replaced: which cards and notes are open, and which element is at the
+  // top of the screen and where. After: the same ones open, and that element back where it was.
+  var before = null;
+
+  // The innermost element that spans the top of the screen (the one being read), else the
+  // first one just below it.
+  function readingAnchor(root) {
+    var spanning = null;
+    var below = null;
+    root.querySelectorAll("[id]").forEach(function (element) {
+      var box = element.getBoundingClientRect();
+      if (box.height === 0 || box.bottom <= 0) return;
+      if (box.top <= 0) {
+        if (!spanning || box.top >= spanning.top) spanning = { id: element.id, top: box.top };
+      } else if (!below || box.top < below.top) {
+        below = { id: element.id, top: box.top };
+      }
+    });
+    return spanning || below;
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var old = document.getElementById("result");
+    if (!old || event.detail.target !== old) return;
+    var open = {};
+    var known = {};
+    old.querySelectorAll("details[id]").forEach(function (details) {
+      known[details.id] = true;
+      if (details.open) open[details.id] = true;
+    });
+    var resultBox = old.getBoundingClientRect();
+    // Only a reader inside the notes has a place to keep; above them the page grows below.
+    before = { open: open, known: known, anchor: resultBox.top < 0 ? readingAnchor(old) : null };
+  });
+
   document.body.addEventListener("htmx:afterSwap", function () {
     if (stale) stale.hidden = true;
+    var fresh = document.getElementById("result");
+    if (!fresh || !before) return;
+    fresh.querySelectorAll("details[id]").forEach(function (details) {
+      if (before.known[details.id]) details.open = !!before.open[details.id];
+    });
+    keepPlace();
+    // Once htmx has settled (and other scripts have finished with the new result), once more.
+    fresh.addEventListener("htmx:afterSettle", keepPlace, { once: true });
+    offerJump();
   });
+
+  function keepPlace() {
+    var anchor = before && before.anchor;
+    var same = anchor && document.getElementById(anchor.id);
+    // "instant": Bootstrap makes scrolling smooth, and a glide would itself move the text.
+    if (same) window.scrollBy({ top: same.getBoundingClientRect().top - anchor.top, behavior: "instant" });
+  }
+
+  // --- On a narrow screen the notes are below the form: say they changed, offer a jump --------
+  var jump = document.getElementById("result-jump");
+  var region = document.getElementById("results-region");
+  function offerJump() {
+    if (!jump || !region) return;
+    var top = region.getBoundingClientRect().top;
+    var announcer = document.getElementById("result-announcer");
+    document.getElementById("result-jump-text").textContent =
+      (announcer && announcer.textContent.trim()) || "The notes have changed.";
+    jump.hidden = top < window.innerHeight * 0.6;
+  }
+  if (jump) {
+    jump.querySelector("a").addEventListener("click", function () { jump.hidden = true; });
+    window.addEventListener("scroll", function () {
+      if (!jump.hidden && region.getBoundingClientRect().top < window.innerHeight * 0.6) jump.hidden = true;
+    }, { passive: true });
+  }
+
+  // --- Save exactly what is on screen -------------------------------------------------------
+  // The save form's hidden inputs are the question the visible notes answer. If the form has
+  // changed since (an update is pending, in flight or failed), saving would store notes the
+  // clinician has not seen: refuse, say why, and let the update finish.
+  function question(fields) {
+    return ["pain_type", "analgesics", "factors"].map(function (name) {
+      return name + "=" + fields.getAll(name).slice().sort().join(",");
+    }).join("&");
+  }
+
+  document.addEventListener("submit", function (event) {
+    var save = event.target;
+    if (save.id !== "save-form") return;
+    var status = document.getElementById("save-status");
+    var result = document.getElementById("result");
+    var pending = form.classList.contains("htmx-request") || (result && result.classList.contains("is-stale"));
+    var matches = question(new FormData(form)) === question(new FormData(save));
+    if (matches && !pending) return;
+    event.preventDefault();
+    if (status) {
+      status.hidden = false;
+      status.textContent = result && result.classList.contains("is-stale")
+        ? "Not saved: the notes below could not be updated to match the form. Use “Show notes”, then save again."
+        : "Not saved yet: the notes are being updated to match the form. Save again once they have updated.";
+    }
+    if (!pending) htmx.trigger(form, "change");
+  }, true);
 })();

@@ -27,7 +27,8 @@ def test_the_form_with_results_and_open_evidence_has_no_accessibility_violations
     page.locator('#assess-form input[name="factors"][value="psychosis_history"]').check()
     page.get_by_label("Sertraline", exact=True).check()
     expect(page.locator("#result-announcer")).to_contain_text("Notes updated")
-    page.locator("#result details.evidence summary").first.click()
+    page.get_by_role("button", name="Expand all").click()
+    page.locator("#result-cards details.evidence summary").first.click()
     _assert_no_violations(page)
 
 

@@ -11,19 +11,20 @@ CRPS = "complex_regional_pain_syndrome"
 # The tests that follow the notes use the mini knowledge base (tests/conftest.py) for its few,
 # stable titles; the others use `release`, the shipped knowledge base where there is one.
 PSYCHOSIS_CAUTION = "Ketamine with a history of psychosis"
-# The notes on CRPS in the order the page shows them: card by card, then the class as a whole.
+# The notes on CRPS in the order the page shows them: card by card (ketamine's mixed evidence
+# first), this patient's cautions first in each, then the class as a whole.
 ON_SERTRALINE_WITH_PSYCHOSIS = [
-    "Dextromethorphan with serotonergic medicines: serotonin toxicity",
-    "Dextromethorphan for complex regional pain syndrome (CRPS): no direct evidence",
     PSYCHOSIS_CAUTION,
     "Ketamine for CRPS: mixed evidence",
+    "Dextromethorphan with serotonergic medicines: serotonin toxicity",
+    "Dextromethorphan for complex regional pain syndrome (CRPS): no direct evidence",
     "What reviews say about the class",
 ]
 ON_MORPHINE_AND_SERTRALINE = [
-    "Dextromethorphan with serotonergic medicines: serotonin toxicity",
-    "Dextromethorphan for complex regional pain syndrome (CRPS): no direct evidence",
     "Ketamine for CRPS: mixed evidence",
     "Ketamine added to an opioid",
+    "Dextromethorphan with serotonergic medicines: serotonin toxicity",
+    "Dextromethorphan for complex regional pain syndrome (CRPS): no direct evidence",
     "What reviews say about the class",
 ]
 

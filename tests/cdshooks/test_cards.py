@@ -173,7 +173,12 @@ def test_patient_view_gets_one_info_card_per_pain_type(call):
     assert [card["indicator"] for card in cards] == ["info", "info"]
     assert cards[0]["summary"].startswith("CRPS: evidence is mixed for ketamine (low certainty)")
     assert "| Ketamine | Mixed | Low |" in cards[0]["detail"]
-    assert cards[1]["detail"].startswith("**Evidence for Postherpetic neuralgia**")
+    # The detail opens with the form's own bottom line for the same notes.
+    assert cards[1]["detail"].startswith(
+        "**Bottom line.** For postherpetic neuralgia, evidence is insufficient for all six "
+        "NMDA-receptor antagonists."
+    )
+    assert "**Evidence for Postherpetic neuralgia**" in cards[1]["detail"]
 
 
 def test_without_a_recognised_pain_type_there_are_no_cards(call):

@@ -73,11 +73,12 @@ def test_a_bookmarked_query_string_opens_filled_in_and_answered(client, mini_rel
     assert response.status_code == 200
     assert re.search(rf'<option value="{PHN}"[^>]*selected', html)
     assert _checked(response, "factors") == {"psychosis_history"}
-    # Card by card (ketamine's high caution puts its card first), then the class as a whole.
+    # Card by card: both drugs have no direct evidence, so the one with no caution for this
+    # patient comes first; inside a card this patient's cautions lead. Then the class.
     assert _titles(response) == [
+        "Dextromethorphan for postherpetic neuralgia: no direct evidence",
         "Ketamine with a history of psychosis",
         "Ketamine for postherpetic neuralgia: no direct evidence",
-        "Dextromethorphan for postherpetic neuralgia: no direct evidence",
         "What reviews say about the class",
     ]
     assert "result-cards" in _ids(response)
@@ -88,8 +89,11 @@ def test_it_renders_one_card_per_nmdar_antagonist_with_its_level_in_words(client
     ids = _ids(response)
     html = response.content.decode()
     assert {"card-ketamine", "card-dextromethorphan"} <= ids
-    assert "Suitability: Mixed" in html
-    assert "Suitability: Insufficient evidence" in html
+    overview = html[html.index('<table id="overview"') : html.index("</table>")]
+    assert '<span class="badge level level-mixed">Mixed</span>' in overview
+    assert '<span class="badge level level-insufficient">Insufficient</span>' in overview
+    # The words of the page: evidence for the pain type, not a verdict on the patient.
+    assert "Suitability" not in html
 
 
 def test_it_shows_the_release_and_its_publication_date(client, mini_release):
@@ -116,7 +120,8 @@ def test_context_notes_get_their_own_section(client, mini_release):
 def test_the_summary_counts_high_severity_cautions_first(client, mini_release):
     response = client.get(URL, {"pain_type": CRPS, "analgesics": ["sertraline"]})
     summary = re.search(r'<p id="result-summary".*?</p>', response.content.decode(), re.S).group(0)
-    assert "1 high-severity caution</strong>" in summary
+    assert "<strong>1 high-severity caution applies to this patient:</strong>" in summary
+    assert "serotonin toxicity (dextromethorphan with sertraline)" in summary
 
 
 def test_a_high_severity_caution_comes_first_in_its_card(client, mini_release):
@@ -125,7 +130,7 @@ def test_a_high_severity_caution_comes_first_in_its_card(client, mini_release):
     assert card.index("Ketamine with a history of psychosis") < card.index(
         "Ketamine for CRPS: mixed evidence"
     )
-    assert "High severity</span>" in card
+    assert '<span class="badge severity severity-high">High</span>' in card
 
 
 def test_htmx_gets_only_the_result_fragment_without_the_page_chrome(client, mini_release):
@@ -165,10 +170,15 @@ def test_a_plain_post_renders_the_whole_page(client, mini_release):
     assert "HX-Replace-Url" not in response.headers
 
 
-def test_the_live_result_numbers_no_references(client, mini_release):
-    html = client.get(URL, {"pain_type": CRPS}).content.decode()
-    assert 'id="references"' not in html
-    assert 'class="ref-number"' not in html
+def test_the_live_result_numbers_its_references_as_the_stored_summary_does(client, mini_release):
+    data = {"pain_type": CRPS, "analgesics": ["sertraline"]}
+    live = client.get(URL, data).content.decode()
+    stored = client.get(client.post(reverse("decision:save"), data)["Location"]).content.decode()
+
+    def references(html):
+        return re.findall(r'<li id="ref-(\d+)"[^>]*>([^<]+)', html)
+
+    assert references(live) and references(live) == references(stored)
 
 
 def test_the_same_question_in_another_order_is_answered_and_announced_the_same(

@@ -19,12 +19,7 @@ def _summary(*, printable: bool, analgesics=("sertraline", "morphine")):
 
 
 def _shown(summary) -> list:
-    notes = []
-    for card in summary.cards:
-        notes += card.cautions
-        notes += [card.suitability] if card.suitability else []
-        notes += card.combinations + card.others
-    return notes + summary.context_notes
+    return [note for card in summary.cards for note in card.notes] + summary.context_notes
 
 
 def test_every_note_is_shown_once_and_none_is_added(mini_release):
@@ -36,39 +31,64 @@ def test_each_card_holds_one_drug_with_its_suitability_note(mini_release):
     _, summary = _summary(printable=False)
     for card in summary.cards:
         assert card.suitability.drug == card.drug
-        assert all(note.drug == card.drug for note in card.cautions + card.combinations)
+        assert all(note.drug == card.drug for note in card.notes)
+        assert all(note.is_alert for note in card.alerts)
+        assert not any(note.is_alert for note in card.known_risks)
 
 
-def test_the_live_result_numbers_no_references(mini_release):
-    _, summary = _summary(printable=False)
-    assert summary.references == []
-    assert summary.reference_numbers == {}
-
-
-def test_a_printable_summary_numbers_each_reference_once_in_order_of_first_citation(mini_release):
+def test_references_are_numbered_once_in_the_order_a_printout_cites_them(mini_release):
     _, summary = _summary(printable=True)
-    assert [reference.number for reference in summary.references] == [1, 2, 3, 4]
-    # Dextromethorphan's card (its high caution comes first), then ketamine's, then context.
-    assert [reference.evidence.key for reference in summary.references] == [
-        "label-nuedexta",
-        "ferraro-2025",
-        "zhou-2011",
-        "sigtermans-2009",
-    ]
+    assert [reference.number for reference in summary.references] == list(
+        range(1, len(summary.references) + 1)
+    )
+    # This patient's cautions are cited first: page one of the printout.
+    first = summary.alerts[0]
+    assert summary.reference_numbers[first.id][0] == 1
     for note in _shown(summary):
         expected = sorted({summary.numbers[entry.key] for entry in note.evidence})
         assert summary.reference_numbers[note.id] == expected
-    assert summary.references[0].evidence.study_type_label == "Drug label"
+    # What prints as a title only comes last and is left off paper.
+    printed = [reference.printed for reference in summary.references]
+    assert printed == sorted(printed, reverse=True)
+
+
+def test_cards_come_in_order_of_evidence_then_of_this_patients_risk(mini_release):
+    _, summary = _summary(printable=False)
+    assert [card.drug for card in summary.cards] == ["ketamine", "dextromethorphan"]
+    assert [card.level for card in summary.cards] == ["mixed", "insufficient"]
+
+
+def test_the_bottom_line_is_made_of_the_notes_levels_and_this_patients_cautions(mini_release):
+    _, summary = _summary(printable=False)
+    evidence, alerts = summary.bottom_line
+    assert evidence.startswith(
+        "For complex regional pain syndrome (CRPS), evidence is mixed (low certainty) for "
+        "ketamine and insufficient for the other one."
+    )
+    assert alerts.startswith("2 high-severity cautions apply to this patient: ")
+    for note in summary.alerts:
+        assert note.title.split(": ", 1)[-1] in alerts
+
+
+def test_cautions_for_any_use_are_neither_counted_nor_in_the_bottom_line(mini_release):
+    notes, summary = _summary(printable=False)
+    known = [note for note in notes if note.kind == "caution" and not note.is_alert]
+    alerts = [note for note in notes if note.is_alert]
+    assert summary.counts["high"] + summary.counts["other_cautions"] == len(alerts)
+    assert summary.counts["known_risks"] == len(known)
+    for note in known:
+        assert note.title not in " ".join(summary.bottom_line)
 
 
 def test_the_counts_are_taken_from_the_notes(mini_release):
     notes, summary = _summary(printable=False)
-    cautions = [note for note in notes if note.kind == "caution"]
+    alerts = [note for note in notes if note.is_alert]
     assert summary.counts == {
         "drugs": 2,
-        "high": sum(note.severity == "high" for note in cautions),
-        "other_cautions": sum(note.severity != "high" for note in cautions),
+        "high": sum(note.severity == "high" for note in alerts),
+        "other_cautions": sum(note.severity != "high" for note in alerts),
         "combinations": 1,
+        "known_risks": sum(note.kind == "caution" and not note.is_alert for note in notes),
     }
     assert summary.counts["high"] == 2
 
