@@ -42,7 +42,7 @@ def slug_error(release: CompiledRelease, field: str, slug: str) -> str:
     section, noun = _VOCABULARY[field]
     if slug in getattr(release.vocabulary, section):
         return ""
-    return f"Unknown {noun} '{_shorten(slug)}'."
+    return f"Unknown {noun} '{shorten(slug)}'."
 
 
 def parse_inputs(release: CompiledRelease, pain_type, analgesics=None, factors=None) -> Inputs:
@@ -78,7 +78,8 @@ def parse_inputs(release: CompiledRelease, pain_type, analgesics=None, factors=N
     return Inputs.build(pain_type, checked["analgesics"], checked["factors"])
 
 
-def _shorten(value: str, limit: int = 60) -> str:
+def shorten(value: str, limit: int = 60) -> str:
+    """`value`, cut to `limit` characters: what an error message may quote of client input."""
     return value if len(value) <= limit else f"{value[:limit]}…"
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
+from django.core.exceptions import ValidationError
 
-from decision.assessments import InvalidInputs, parse_inputs
+from decision.assessments import InvalidInputs, parse_inputs, shorten
 from decision.engine import NMDAR_CLASS, CompiledRelease, Inputs, Vocabulary
 
 OTHER_MEDICINES = "Other medicines"
@@ -53,6 +54,28 @@ def drug_groups(vocabulary: Vocabulary) -> list[tuple[str, list[tuple[str, str]]
     return ordered
 
 
+class ShortChoiceMixin:
+    """A choice field whose "not one of the available choices" quotes at most 60 characters of
+    what was sent: a tampered megabyte is not echoed back into the page."""
+
+    def validate(self, value):
+        try:
+            super().validate(value)
+        except ValidationError as error:
+            if error.code != "invalid_choice":
+                raise
+            params = {**error.params, "value": shorten(str(error.params["value"]))}
+            raise ValidationError(error.message, code=error.code, params=params) from None
+
+
+class ChoiceField(ShortChoiceMixin, forms.ChoiceField):
+    pass
+
+
+class MultipleChoiceField(ShortChoiceMixin, forms.MultipleChoiceField):
+    pass
+
+
 class HintedCheckboxes(forms.CheckboxSelectMultiple):
     """Checkboxes whose options carry a one-line hint (`option.hint` in the field template)."""
 
@@ -71,16 +94,16 @@ class AssessmentForm(forms.Form):
     # validity first) when the pain type is cleared; the server answers "choose a pain type".
     use_required_attribute = False
 
-    pain_type = forms.ChoiceField(
+    pain_type = ChoiceField(
         label="Pain type",
         help_text="The neuropathic pain the notes should be about.",
     )
-    analgesics = forms.MultipleChoiceField(
+    analgesics = MultipleChoiceField(
         label="Current analgesics and co-medications",
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    factors = forms.MultipleChoiceField(
+    factors = MultipleChoiceField(
         label="Patient factors",
         required=False,
         widget=HintedCheckboxes,

@@ -18,12 +18,23 @@ from django_htmx.http import replace_url
 from django_htmx.middleware import HtmxDetails
 
 from decision import pdf
-from decision.assessments import INPUT_FIELDS, answer, store_assessment, stored_notes
+from decision.api import IDENTIFIERS_REFUSED, MAX_NAMED_UNKNOWN_FIELDS, _looks_like_identifier
+from decision.assessments import INPUT_FIELDS, answer, shorten, store_assessment, stored_notes
 from decision.engine import CompiledRelease
 from decision.forms import AssessmentForm
 from decision.models import Assessment
 from decision.presentation import summarise
 from decision.releases import active_release, compiled_release
+
+# What the clinician pages read (issue 11, item 8): the form's fields, and on a POST Django's
+# CSRF field. Anything else is refused with a 400 naming it, before it could be stored; its
+# value is never read, echoed or logged.
+FORM_FIELDS = frozenset(INPUT_FIELDS)
+POSTED_FIELDS = FORM_FIELDS | {"csrfmiddlewaretoken"}
+UNKNOWN_FORM_FIELD = (
+    "Unknown field, not read: the form's fields are pain_type, analgesics and factors."
+)
+UNKNOWN_QUERY_PARAMETER = "Unknown query parameter, not read: this address takes none."
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -35,7 +46,8 @@ def assess(request: HtmxHttpRequest) -> HttpResponse:
     """The form; answered in place (htmx POST) or by a plain GET with the query string."""
     template = "decision/assess.html#result" if request.htmx else "decision/assess.html"
     data = request.POST if request.method == "POST" else request.GET
-    form, context, status = _read_form(data if _has_inputs(data) else None)
+    refused = _refused_fields(request)
+    form, context, status = _read_form(data if refused or _has_inputs(data) else None, refused)
     if form is None:
         return _vary(render(request, template, context, status=status))
     if context["state"] == "answered":
@@ -43,9 +55,9 @@ def assess(request: HtmxHttpRequest) -> HttpResponse:
         summary = summarise(answer(release, inputs), release.vocabulary, inputs.as_dict())
         context.update(inputs=inputs, summary=summary)
     response = render(request, template, context, status=status)
-    if request.htmx:
+    if request.htmx and (url := _form_url(form, context["state"])):
         # The address bar follows the inputs, so a state can be bookmarked or reloaded.
-        replace_url(response, _form_url(form, data))
+        replace_url(response, url)
     return _vary(response)
 
 
@@ -53,9 +65,10 @@ def assess(request: HtmxHttpRequest) -> HttpResponse:
 def save_assessment(request: HtmxHttpRequest) -> HttpResponse:
     """Store what the form answers now, then show it as a printable summary (303).
 
-    Inputs the form would not answer store nothing and get the form's own page and status.
+    Inputs the form would not answer, or any field it does not take, store nothing and get the
+    form's own page and status.
     """
-    form, context, status = _read_form(request.POST)
+    form, context, status = _read_form(request.POST, _refused_fields(request))
     if context["state"] != "answered":
         return render(request, "decision/assess.html", context, status=status)
     release, inputs = form.release, form.inputs
@@ -65,6 +78,8 @@ def save_assessment(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def assessment(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
+    if refused := _refuse_query_parameters(request):
+        return refused
     context = _stored_context(request, assessment_id)
     return render(request, "decision/assessment.html", context)
 
@@ -76,6 +91,8 @@ PDF_CACHE_SECONDS = 3600
 
 @require_GET
 def assessment_pdf(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
+    if refused := _refuse_query_parameters(request):
+        return refused
     key = f"decision:pdf:{assessment_id}:{request.get_host()}"
     document = cache.get(key)
     if document is None:
@@ -94,18 +111,25 @@ def assessment_pdf(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def _read_form(data) -> tuple[AssessmentForm | None, dict, int]:
+def _read_form(data, refused: list[str] = ()) -> tuple[AssessmentForm | None, dict, int]:
     """The form on `data` under the active release, with the state it puts the page in and the
     status that state answers: what `assess` and `save_assessment` both start from.
 
     "unavailable" 503 (no release is published, so no form: None); "empty" 200 (nothing sent);
     "awaiting" 200 (no pain type chosen yet: a prompt to choose one, not an error);
-    "invalid" 400; "answered" 200 (`form.inputs` is the question).
+    "invalid" 400 (inputs the release does not know, or `refused` fields);
+    "answered" 200 (`form.inputs` is the question).
     """
     release = active_release()
     if release is None:
         return None, {"state": "unavailable"}, 503
     form = AssessmentForm(release, data)
+    if refused:
+        if form.awaits_pain_type():
+            # The refusal is the news; "choose a pain type" beside it would only distract.
+            del form.errors["pain_type"]
+        for message in refused:
+            form.add_error(None, message)
     if not form.is_bound:
         state = "empty"
     elif form.is_valid():
@@ -118,6 +142,48 @@ def _read_form(data) -> tuple[AssessmentForm | None, dict, int]:
     return form, context, 400 if state == "invalid" else 200
 
 
+def _refused_fields(request: HttpRequest) -> list[str]:
+    """One message per name the form does not take, the name shortened and its value unread.
+
+    A GET carries the form's fields in its query string; a POST in its body (with the CSRF
+    token), and nothing in its query string.
+    """
+    if request.method == "POST":
+        unknown = [(name, UNKNOWN_QUERY_PARAMETER) for name in request.GET]
+        body, allowed = request.POST, POSTED_FIELDS
+    else:
+        unknown, body, allowed = [], request.GET, FORM_FIELDS
+    unknown += [(name, UNKNOWN_FORM_FIELD) for name in body if name not in allowed]
+    messages = [
+        f"{_shown(name)}: {IDENTIFIERS_REFUSED if _looks_like_identifier(name) else message}"
+        for name, message in unknown[:MAX_NAMED_UNKNOWN_FIELDS]
+    ]
+    if len(unknown) > MAX_NAMED_UNKNOWN_FIELDS:
+        more = len(unknown) - MAX_NAMED_UNKNOWN_FIELDS
+        messages.append(f"{more} more unknown fields are not named here; none was read.")
+    return messages
+
+
+def _refuse_query_parameters(request: HttpRequest) -> HttpResponse | None:
+    """The stored page and its PDF take no query parameter: any one is a plain 400 page."""
+    names = list(request.GET)
+    if not names:
+        return None
+    shown = ", ".join(_shown(name) for name in names[:MAX_NAMED_UNKNOWN_FIELDS])
+    more = len(names) - MAX_NAMED_UNKNOWN_FIELDS
+    message = f"This address takes no query parameters, and none was read: {shown}"
+    message += f" and {more} more." if more > 0 else "."
+    if any(_looks_like_identifier(name) for name in names):
+        message += f" {IDENTIFIERS_REFUSED}"
+    # Rendered here rather than raised: Django logs the message of a raised BadRequest, and a
+    # name put in an address may itself identify someone.
+    return render(request, "400.html", {"message": message}, status=400)
+
+
+def _shown(name: str) -> str:
+    return shorten(name) if name else "(a field without a name)"
+
+
 def _vary(response: HttpResponse) -> HttpResponse:
     # The same URL answers with a page or a fragment: caches must tell them apart.
     patch_vary_headers(response, ("HX-Request",))
@@ -128,11 +194,21 @@ def _has_inputs(data) -> bool:
     return any(field in data for field in INPUT_FIELDS)
 
 
-def _form_url(form: AssessmentForm, data) -> str:
-    if form.is_bound and form.is_valid():
+def _form_url(form: AssessmentForm, state: str) -> str | None:
+    """The form's address for this state, built only from validated inputs; None (the address
+    bar stays) when the inputs are not valid: a header never echoes what was sent."""
+    if state == "answered":
         values = form.inputs.as_dict()
+    elif state == "awaiting":
+        # Only the pain type is missing, so the lists passed their choices: known slugs, here
+        # without duplicates, so the address is bounded by the vocabulary. The empty pain type
+        # stays, as the form itself sends it without JavaScript.
+        lists = {field: sorted(set(form.cleaned_data.get(field, []))) for field in FORM_FIELDS}
+        values = {**lists, "pain_type": ""}
+    elif state == "empty":
+        values = {}
     else:
-        values = {field: data.getlist(field) for field in INPUT_FIELDS if field in data}
+        return None
     query = _query(values)
     base = reverse("decision:assess")
     return f"{base}?{query}" if query else base

@@ -1,17 +1,22 @@
 """The clinician form at `/`: plain requests and htmx requests, answered from the active release."""
 
+import html as html_module
+import logging
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
 
+from decision.api import IDENTIFIERS_REFUSED
 from decision.releases import publish_release
+from decision.views import UNKNOWN_FORM_FIELD, UNKNOWN_QUERY_PARAMETER
 
 URL = "/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 CRPS = "complex_regional_pain_syndrome"
 PHN = "postherpetic_neuralgia"
+IDENTIFIERS = {"patient_name": "Jane Doe", "dob": "1961-04-02"}
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +32,13 @@ def _titles(response) -> list[str]:
 def _announcement(response) -> str:
     html = response.content.decode()
     return re.search(r'<div id="result-announcer"[^>]*>([^<]*)</div>', html).group(1).strip()
+
+
+def _errors(response) -> list[str]:
+    html = response.content.decode()
+    listing = re.search(r'<div id="result-errors".*?</ul>', html, re.S).group(0)
+    items = re.findall(r"<li>(.*?)</li>", listing)
+    return [html_module.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
 
 
 def _checked(response, name: str) -> set[str]:
@@ -291,3 +303,119 @@ def test_a_warm_results_request_makes_no_queries(client, mini_release, django_as
         fragment = client.post(URL, data, **HTMX)
         page = client.get(URL, data)
     assert fragment.status_code == page.status_code == 200
+
+
+# --- Fields the form does not take (issue 11, item 8) ---------------------------------------
+
+
+def test_an_unknown_query_parameter_is_refused_with_a_400_naming_it(client, mini_release):
+    response = client.get(URL, {"pain_type": PHN, "format": "json"})
+    assert response.status_code == 400
+    assert _errors(response) == [f"format: {UNKNOWN_FORM_FIELD}"]
+    assert 'id="result-cards"' not in response.content.decode()
+    # The fields it does take stay filled in.
+    assert re.search(rf'<option value="{PHN}"[^>]*selected', response.content.decode())
+
+
+def test_identifier_like_fields_get_the_apis_wording_and_their_values_are_not_echoed(
+    client, mini_release
+):
+    response = client.get(URL, {"pain_type": PHN, **IDENTIFIERS})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert _errors(response) == [
+        f"patient_name: {IDENTIFIERS_REFUSED}",
+        f"dob: {IDENTIFIERS_REFUSED}",
+    ]
+    for value in ("Jane", "Doe", "1961"):
+        assert value not in html
+
+
+def test_unknown_fields_alone_are_refused_without_also_asking_for_a_pain_type(client, mini_release):
+    response = client.get(URL, {"mrn": "123456"})
+    assert response.status_code == 400
+    assert _errors(response) == [f"mrn: {IDENTIFIERS_REFUSED}"]
+
+
+def test_htmx_gets_the_refusal_as_the_result_fragment(client, mini_release):
+    response = client.post(URL, {"pain_type": CRPS, **IDENTIFIERS}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert html.lstrip().startswith('<div id="result"')
+    assert 'data-state="invalid"' in html
+    assert f"patient_name: {IDENTIFIERS_REFUSED}" in html
+    assert "Jane" not in html
+    assert "HX-Replace-Url" not in response.headers
+
+
+def test_a_query_string_on_the_htmx_post_is_refused(client, mini_release):
+    response = client.post(f"{URL}?pain_type={PHN}", {"pain_type": CRPS}, **HTMX)
+    assert response.status_code == 400
+    assert _errors(response) == [f"pain_type: {UNKNOWN_QUERY_PARAMETER}"]
+
+
+def test_the_csrf_field_is_taken_on_a_post_only(client, mini_release):
+    posted = client.post(URL, {"pain_type": CRPS, "csrfmiddlewaretoken": "token"}, **HTMX)
+    sent_by_get = client.get(URL, {"pain_type": CRPS, "csrfmiddlewaretoken": "token"})
+    assert posted.status_code == 200
+    assert sent_by_get.status_code == 400
+
+
+def test_refused_fields_never_reach_a_log(client, mini_release, caplog):
+    caplog.set_level(logging.DEBUG)
+    client.get(URL, {"pain_type": PHN, **IDENTIFIERS})
+    client.post(URL, {"pain_type": PHN, **IDENTIFIERS}, **HTMX)
+    for text in ("Jane", "Doe", "1961", "patient_name", "dob"):
+        assert text not in caplog.text
+
+
+def test_only_the_first_twenty_unknown_fields_are_named_and_names_are_shortened(
+    client, mini_release
+):
+    fields = {f"extra{n}": "1" for n in range(25)} | {"y" * 5000: "1"}
+    response = client.get(URL, {"pain_type": PHN, **fields})
+    errors = _errors(response)
+    assert response.status_code == 400
+    assert len(errors) == 21
+    assert errors[-1] == "6 more unknown fields are not named here; none was read."
+    assert "y" * 61 not in response.content.decode()
+
+
+# --- The address bar (issue 11, item 9) ----------------------------------------------------
+
+
+def test_an_invalid_answer_leaves_the_address_bar_alone(client, mini_release):
+    response = client.post(URL, {"pain_type": "toothache", "factors": ["older_adult"]}, **HTMX)
+    assert response.status_code == 400
+    assert "HX-Replace-Url" not in response.headers
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_megabyte_pain_type_is_echoed_into_no_header(client, mini_release, method):
+    huge = "x" * 1_000_000
+    response = getattr(client, method)(URL, {"pain_type": huge}, **HTMX)
+    assert response.status_code == 400
+    assert "HX-Replace-Url" not in response.headers
+    assert max(len(value) for value in response.headers.values()) < 1000
+    assert len(response.content) < 100_000  # the value is not echoed in the page either
+
+
+def test_while_awaiting_a_pain_type_the_address_carries_only_validated_inputs(client, mini_release):
+    data = {
+        "pain_type": "",
+        "analgesics": ["sertraline", "morphine", "morphine"],
+        "factors": ["psychosis_history"],
+    }
+    response = client.post(URL, data, **HTMX)
+    url = urlsplit(response.headers["HX-Replace-Url"])
+    assert response.status_code == 200
+    assert url.path == "/"
+    assert url.query == (
+        "pain_type=&analgesics=morphine&analgesics=sertraline&factors=psychosis_history"
+    )
+
+
+def test_an_htmx_request_with_no_inputs_puts_the_bare_form_in_the_address_bar(client, mini_release):
+    response = client.post(URL, {}, **HTMX)
+    assert response.status_code == 200
+    assert response.headers["HX-Replace-Url"] == "/"

@@ -1,12 +1,16 @@
 """Saving an assessment (`POST /assessments/`) and its print-ready page (`/assessments/<id>/`)."""
 
+import logging
 import re
 import uuid
 
 import pytest
+from django.test import Client
 
+from decision.api import IDENTIFIERS_REFUSED
 from decision.models import Assessment
 from decision.releases import publish_release
+from decision.views import UNKNOWN_FORM_FIELD, UNKNOWN_QUERY_PARAMETER
 
 CRPS = "complex_regional_pain_syndrome"
 INPUTS = {
@@ -14,6 +18,8 @@ INPUTS = {
     "analgesics": ["sertraline", "morphine"],
     "factors": ["psychosis_history"],
 }
+
+IDENTIFIERS = "patient_name=Jane+Doe&dob=1961-04-02"
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +171,73 @@ def test_the_stored_page_names_the_inputs_as_its_release_did(
         "current medicines: Morphine, Sertraline (renamed);"
         in client.get("/", INPUTS).content.decode()
     )
+
+
+# --- Fields and parameters the pages do not take (issue 11, item 8) ------------------------
+
+
+def test_saving_with_an_unknown_field_stores_nothing_and_names_the_field(client, mini_release):
+    response = _save(client, {**INPUTS, "patient_name": "Jane Doe", "ward": "7B"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f"patient_name: {IDENTIFIERS_REFUSED}" in html
+    assert f"ward: {UNKNOWN_FORM_FIELD}".replace("'", "&#x27;") in html
+    assert "Jane" not in html
+    assert "7B" not in html
+    assert not Assessment.objects.exists()
+
+
+def test_saving_with_a_query_string_stores_nothing(client, mini_release):
+    response = client.post(f"/assessments/?{IDENTIFIERS}", INPUTS)
+    assert response.status_code == 400
+    assert f"dob: {IDENTIFIERS_REFUSED}" in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
+def test_saving_with_the_forms_own_csrf_token_still_saves(mini_release):
+    client = Client(enforce_csrf_checks=True)
+    html = client.get("/", INPUTS).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    response = client.post("/assessments/", {**INPUTS, "csrfmiddlewaretoken": token})
+    assert response.status_code == 303
+    assert Assessment.objects.count() == 1
+
+
+@pytest.mark.parametrize("suffix", ["", "pdf/"])
+def test_a_stored_page_refuses_any_query_parameter_on_the_plain_400_page(
+    client, mini_release, suffix
+):
+    location = _save(client).headers["Location"]
+    response = client.get(f"{location}{suffix}?{IDENTIFIERS}")
+    html = response.content.decode()
+    reason = re.search(r'<p id="bad-request-reason">(.*?)</p>', html, re.S).group(1)
+    assert response.status_code == 400
+    assert "Bad request" in html
+    assert "patient_name, dob" in reason
+    assert IDENTIFIERS_REFUSED in reason
+    for value in ("Jane", "Doe", "1961"):
+        assert value not in html
+
+
+def test_a_stored_page_names_other_parameters_without_the_identifier_wording(client, mini_release):
+    location = _save(client).headers["Location"]
+    response = client.get(f"{location}?print=1")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "takes no query parameters, and none was read: print." in html
+    assert IDENTIFIERS_REFUSED not in html
+
+
+def test_refused_parameters_never_reach_a_log(client, mini_release, caplog):
+    location = _save(client).headers["Location"]
+    caplog.set_level(logging.DEBUG)
+    client.get(f"{location}?{IDENTIFIERS}")
+    client.get(f"{location}pdf/?{IDENTIFIERS}")
+    client.post(f"/assessments/?{IDENTIFIERS}", INPUTS)
+    for text in ("Jane", "Doe", "1961", "patient_name", "dob"):
+        assert text not in caplog.text
+
+
+def test_the_query_refusal_message_is_the_form_one_on_a_post(client, mini_release):
+    response = client.post("/assessments/?print=1", INPUTS)
+    assert f"print: {UNKNOWN_QUERY_PARAMETER}" in response.content.decode()
