@@ -6,13 +6,16 @@ and `decision.presentation` to arrange them, render.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import replace_url
 from django_htmx.middleware import HtmxDetails
@@ -20,6 +23,7 @@ from django_htmx.middleware import HtmxDetails
 from decision import pdf
 from decision.api import IDENTIFIERS_REFUSED, MAX_NAMED_UNKNOWN_FIELDS, _looks_like_identifier
 from decision.assessments import INPUT_FIELDS, answer, shorten, store_assessment, stored_notes
+from decision.deploy import deploy_key
 from decision.engine import CompiledRelease
 from decision.forms import AssessmentForm
 from decision.models import Assessment
@@ -35,6 +39,20 @@ UNKNOWN_FORM_FIELD = (
     "Unknown field, not read: the form's fields are pain_type, analgesics and factors."
 )
 UNKNOWN_QUERY_PARAMETER = "Unknown query parameter, not read: this address takes none."
+
+# A stored assessment never changes, so neither does its page, except by a deploy
+# (decision/deploy.py): it is rendered once per deploy and origin, and kept for an hour (long
+# enough for repeat views and printing; the shared cache holds only recent ones).
+PAGE_CACHE_SECONDS = 3600
+# Its PDF likewise: rendered once and kept for an hour (long enough for repeat downloads and
+# printing, short enough to follow a deploy).
+PDF_CACHE_SECONDS = 3600
+# How long a browser may show its copy of a stored page without asking. `private`: the page is
+# about one patient, so only the clinician's browser keeps it, never a shared proxy or CDN (the
+# address alone gives access). Five minutes, then `must-revalidate`: asked again with the ETag
+# (a 304 costs one query) before a stale copy is shown, so a purged assessment or a deploy's new
+# rendering reaches an open tab within five minutes. `no-transform`: no proxy may rewrite it.
+BROWSER_CACHE_SECONDS = 300
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -78,15 +96,36 @@ def save_assessment(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def assessment(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
+    """The stored summary: rendered once, then served from the cache and revalidated by ETag.
+
+    Every request asks the database whether the assessment still exists (one small query), so
+    a purged one is a 404 at once, whatever is cached here or in the browser.
+    """
     if refused := _refuse_query_parameters(request):
         return refused
-    context = _stored_context(request, assessment_id)
-    return render(request, "decision/assessment.html", context)
-
-
-# A stored assessment never changes, so neither does its PDF: it is rendered once and kept for
-# an hour (long enough for repeat downloads and printing, short enough to follow a deploy).
-PDF_CACHE_SECONDS = 3600
+    created_at = (
+        Assessment.objects.filter(pk=assessment_id).values_list("created_at", flat=True).first()
+    )
+    if created_at is None:
+        raise Http404
+    digest = _rendering_digest(request, assessment_id)
+    etag = f'"{digest}"'
+    last_modified = int(created_at.timestamp())
+    unchanged = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if unchanged is not None:  # 304 (or 412 for a failed If-Match), without rendering
+        return _cacheable(unchanged, etag, last_modified)
+    key = f"decision:page:{assessment_id}:{digest}"
+    html = cache.get(key)
+    if html is None:
+        context = _stored_context(request, assessment_id)
+        # Shared by everyone who opens this address: the page must carry nothing of this
+        # request's own. The CSRF token is the one thing it would (base.html puts it on <body>
+        # for htmx, and the stored page sends nothing back); `cacheable` tells the template to
+        # leave it out, and an empty `csrf_token` keeps it out whatever the template does.
+        context.update(cacheable=True, csrf_token="")
+        html = render_to_string("decision/assessment.html", context, request=request).encode()
+        cache.set(key, html, timeout=PAGE_CACHE_SECONDS)
+    return _cacheable(HttpResponse(html), etag, last_modified)
 
 
 @require_GET
@@ -225,6 +264,29 @@ def _as_list(value) -> list:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def _rendering_digest(request: HttpRequest, assessment_id) -> str:
+    """What a stored assessment's rendering depends on besides the assessment: the deploy, and
+    the origin its printed address starts with (scheme and host, validated by ALLOWED_HOSTS)."""
+    origin = f"{request.scheme}://{request.get_host()}"
+    material = f"{assessment_id}|{deploy_key()}|{origin}"
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def _cacheable(response: HttpResponse, etag: str, last_modified: int) -> HttpResponse:
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(
+        response,
+        private=True,
+        max_age=BROWSER_CACHE_SECONDS,
+        must_revalidate=True,
+        no_transform=True,
+    )
+    # As the 200 would say once compressed (RFC 9110 §15.4.5: a 304 repeats Vary).
+    patch_vary_headers(response, ("Accept-Encoding",))
+    return response
 
 
 def _stored_context(request: HttpRequest, assessment_id) -> dict:

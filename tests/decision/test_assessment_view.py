@@ -6,8 +6,10 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils.http import http_date
 
 from decision.api import IDENTIFIERS_REFUSED
+from decision.deploy import deploy_key
 from decision.models import Assessment
 from decision.releases import publish_release
 from decision.views import UNKNOWN_FORM_FIELD, UNKNOWN_QUERY_PARAMETER
@@ -241,3 +243,112 @@ def test_refused_parameters_never_reach_a_log(client, mini_release, caplog):
 def test_the_query_refusal_message_is_the_form_one_on_a_post(client, mini_release):
     response = client.post("/assessments/?print=1", INPUTS)
     assert f"print: {UNKNOWN_QUERY_PARAMETER}" in response.content.decode()
+
+
+# --- Rendered once, revalidated by browsers (issue 10, item 7) ------------------------------
+
+
+@pytest.fixture
+def location(client, mini_release) -> str:
+    return _save(client).headers["Location"]
+
+
+@pytest.fixture
+def another_deploy(settings, tmp_path):
+    """The same app with one template changed, as the next deploy would serve it."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "changed.html").write_text("changed")
+
+    def deploy():
+        settings.BASE_DIR = tmp_path
+        deploy_key.cache_clear()
+
+    deploy_key.cache_clear()
+    yield deploy
+    deploy_key.cache_clear()
+
+
+def test_the_stored_page_is_rendered_once_then_served_as_kept(client, location):
+    first = client.get(location)
+    again = client.get(location)
+    assert first.status_code == again.status_code == 200
+    assert "decision/assessment.html" in [t.name for t in first.templates]
+    assert again.templates == []  # nothing rendered the second time
+    assert again.content == first.content
+
+
+def test_the_kept_page_carries_no_csrf_token_and_sets_no_cookie(location, mini_release):
+    # Two browsers: the page one of them made is what the other gets.
+    first, second = Client().get(location), Client().get(location)
+    html = first.content.decode()
+    assert second.content == first.content
+    assert "csrfmiddlewaretoken" not in html
+    assert all(token == "" for token in re.findall(r'"X-CSRFToken": "([^"]*)"', html))
+    for response in (first, second):
+        assert "csrftoken" not in response.cookies
+        assert "Cookie" not in response.headers.get("Vary", "")
+
+
+def test_the_stored_page_has_a_strong_etag_and_its_saved_time_as_last_modified(client, location):
+    response = client.get(location)
+    stored = Assessment.objects.get()
+    assert re.fullmatch(r'"[0-9a-f]{32}"', response["ETag"])
+    assert response["Last-Modified"] == http_date(int(stored.created_at.timestamp()))
+
+
+def test_only_the_browser_may_keep_the_stored_page_and_for_five_minutes(client, location):
+    directives = {d.strip() for d in client.get(location)["Cache-Control"].split(",")}
+    assert directives == {"private", "max-age=300", "must-revalidate", "no-transform"}
+
+
+def test_a_matching_etag_is_answered_304_without_rendering(
+    client, location, django_assert_num_queries
+):
+    first = client.get(location)
+    with django_assert_num_queries(1):  # does the assessment still exist?
+        response = client.get(location, headers={"If-None-Match": first["ETag"]})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.templates == []
+    for header in ("ETag", "Last-Modified", "Cache-Control"):
+        assert response[header] == first[header]
+
+
+def test_an_unchanged_saved_time_is_answered_304(client, location):
+    first = client.get(location)
+    response = client.get(location, headers={"If-Modified-Since": first["Last-Modified"]})
+    assert response.status_code == 304
+
+
+def test_another_etag_gets_the_page(client, location):
+    response = client.get(location, headers={"If-None-Match": '"something-else"'})
+    assert response.status_code == 200
+    assert 'id="result"' in response.content.decode()
+
+
+def test_each_origin_gets_its_own_page_and_etag(client, location, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "nmdar.example.org"]
+    plain = client.get(location)
+    other_host = client.get(location, HTTP_HOST="nmdar.example.org")
+    secure = client.get(location, secure=True)
+    assert f"http://testserver{location}" in plain.content.decode()
+    assert f"http://nmdar.example.org{location}" in other_host.content.decode()
+    assert f"https://testserver{location}" in secure.content.decode()
+    assert len({plain["ETag"], other_host["ETag"], secure["ETag"]}) == 3
+
+
+def test_a_deploy_renders_the_page_again_under_a_new_etag(client, location, another_deploy):
+    before = client.get(location)
+    another_deploy()
+    after = client.get(location)
+    revalidated = client.get(location, headers={"If-None-Match": before["ETag"]})
+    assert after["ETag"] != before["ETag"]
+    assert "decision/assessment.html" in [t.name for t in after.templates]
+    assert revalidated.status_code == 200
+
+
+def test_a_purged_assessment_is_a_404_even_when_its_page_is_kept(client, location):
+    etag = client.get(location)["ETag"]
+    Assessment.objects.all().delete()
+    assert client.get(location).status_code == 404
+    assert client.get(location, headers={"If-None-Match": etag}).status_code == 404
