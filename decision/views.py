@@ -14,8 +14,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import replace_url
 from django_htmx.middleware import HtmxDetails
@@ -40,12 +42,10 @@ UNKNOWN_FORM_FIELD = (
 )
 UNKNOWN_QUERY_PARAMETER = "Unknown query parameter, not read: this address takes none."
 
-# A stored assessment never changes, so neither does its page, except by a deploy
-# (decision/deploy.py): it is rendered once per deploy and origin, and kept for an hour (long
-# enough for repeat views and printing; the shared cache holds only recent ones).
+# A stored assessment never changes, so neither does its page or its PDF, except by a deploy
+# (decision/deploy.py): each is rendered once per deploy and origin, and kept for an hour (long
+# enough for repeat views, printing and downloads; the shared cache holds only recent ones).
 PAGE_CACHE_SECONDS = 3600
-# Its PDF likewise: rendered once and kept for an hour (long enough for repeat downloads and
-# printing, short enough to follow a deploy).
 PDF_CACHE_SECONDS = 3600
 # How long a browser may show its copy of a stored page without asking. `private`: the page is
 # about one patient, so only the clinician's browser keeps it, never a shared proxy or CDN (the
@@ -132,18 +132,20 @@ def assessment(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
 def assessment_pdf(request: HtmxHttpRequest, assessment_id) -> HttpResponse:
     if refused := _refuse_query_parameters(request):
         return refused
-    key = f"decision:pdf:{assessment_id}:{request.get_host()}"
-    document = cache.get(key)
-    if document is None:
+    key = f"decision:pdf:{assessment_id}:{_rendering_digest(request, assessment_id)}"
+    cached = cache.get(key)
+    if cached is None:
         context = _stored_context(request, assessment_id)
         document = pdf.render_pdf("decision/assessment_pdf.html", context, request=request)
-        cache.set(key, document, timeout=PDF_CACHE_SECONDS)
+        filename = _pdf_filename(context["assessment"])
+        cache.set(key, (filename, document), timeout=PDF_CACHE_SECONDS)
     elif not Assessment.objects.filter(pk=assessment_id).exists():
         raise Http404  # purged since: its PDF goes with it
+    else:
+        filename, document = cached
     response = HttpResponse(document, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="nmdar-assessment-{str(assessment_id)[:8]}.pdf"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    patch_cache_control(response, private=True, max_age=BROWSER_CACHE_SECONDS, no_transform=True)
     return response
 
 
@@ -287,6 +289,14 @@ def _cacheable(response: HttpResponse, etag: str, last_modified: int) -> HttpRes
     # As the 200 would say once compressed (RFC 9110 §15.4.5: a 304 repeats Vary).
     patch_vary_headers(response, ("Accept-Encoding",))
     return response
+
+
+def _pdf_filename(stored: Assessment) -> str:
+    """nmdar-notes-<saved date>-<pain type>.pdf: what a clinician files it by, nothing that
+    identifies the patient (the inputs are vocabulary slugs)."""
+    saved = timezone.localtime(stored.created_at).date().isoformat()
+    pain_type = slugify(str(stored.inputs.get("pain_type", "")).replace("_", "-"))[:60]
+    return f"nmdar-notes-{saved}-{pain_type}.pdf" if pain_type else f"nmdar-notes-{saved}.pdf"
 
 
 def _stored_context(request: HttpRequest, assessment_id) -> dict:

@@ -1,10 +1,12 @@
 """The stored assessment as a PDF (`/assessments/<id>/pdf/`), made by WeasyPrint."""
 
+import datetime
 import io
 import re
 import uuid
 
 import pytest
+import time_machine
 from pypdf import PdfReader
 
 from decision import pdf
@@ -59,7 +61,7 @@ def test_it_returns_a_pdf(response):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
-    assert response["Content-Disposition"].startswith('attachment; filename="nmdar-assessment-')
+    assert response["Content-Disposition"].startswith('attachment; filename="nmdar-notes-')
 
 
 def test_every_page_carries_the_disclaimer_and_its_number(pages):
@@ -179,3 +181,25 @@ def test_a_purged_assessment_has_no_pdf_even_if_one_was_rendered(client, saved):
     assert client.get(f"/assessments/{saved.id}/pdf/").status_code == 200
     Assessment.objects.filter(pk=saved.pk).delete()
     assert client.get(f"/assessments/{saved.id}/pdf/").status_code == 404
+
+
+def test_the_file_name_carries_the_saved_date_and_the_pain_type(client, mini_release):
+    saved_at = datetime.datetime(2026, 12, 1, 23, 30, tzinfo=datetime.UTC)
+    with time_machine.travel(saved_at, tick=False):
+        location = client.post("/assessments/", INPUTS).headers["Location"]
+    first = client.get(f"{location}pdf/")
+    again = client.get(f"{location}pdf/")  # from the cache
+    expected = 'attachment; filename="nmdar-notes-2026-12-01-complex-regional-pain-syndrome.pdf"'
+    assert first["Content-Disposition"] == again["Content-Disposition"] == expected
+
+
+def test_the_file_name_names_nothing_else_of_the_assessment(client, saved, response):
+    disposition = response["Content-Disposition"]
+    assert str(saved.id)[:8] not in disposition
+    for slug in INPUTS["analgesics"] + INPUTS["factors"]:
+        assert slug.replace("_", "-") not in disposition
+
+
+def test_only_the_browser_may_keep_the_pdf(response):
+    directives = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert directives == {"private", "max-age=300", "no-transform"}
