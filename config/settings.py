@@ -185,6 +185,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses what the app renders (HTML, JSON), so it comes after whitenoise, which serves
+    # static files precompressed itself, and above every middleware that reads or writes a body.
+    # Why compression is safe here against BREACH: docs/deploy.md, "Compression".
+    "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before anything reads request.POST (the CSRF check does).
     "ops.middleware.FormEncodingMiddleware",
