@@ -1,6 +1,9 @@
-"""Part of `make bench`: queries per request and `evaluate` timings, measured inside Django.
+"""Part of `make bench`: queries per request, page and `evaluate` timings, inside Django.
 
-Reads the 50 input combinations as JSON on stdin; prints JSON on stdout.
+Reads the 50 input combinations as JSON on stdin; prints JSON on stdout. With `--pages` it
+makes its own 50 (as bench/run.py does, from the active release's vocabulary) and prints only
+the page timings: `DJANGO_SETTINGS_MODULE=config.settings .venv/bin/python bench/in_process.py
+--pages`, against a database with the knowledge base loaded.
 """
 
 import json
@@ -52,6 +55,36 @@ def queries_per_request(combos: list[dict]) -> dict:
     return counts
 
 
+def page_timings(combos: list[dict], repeat: int = 200) -> dict:
+    """Median milliseconds per request through the Django test client (the whole middleware
+    stack and view, no network): what one worker spends on each clinician page."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    forms = [{key: value for key, value in combo.items() if value} for combo in combos]
+    stored = client.post("/assessments/", forms[0])
+    assert stored.status_code == 303, stored.status_code
+    calls = {
+        "form_page": lambda n: client.get("/"),
+        "form_page_answered": lambda n: client.get("/", forms[n % len(forms)]),
+        "htmx_results": lambda n: client.post("/", forms[n % len(forms)], HTTP_HX_REQUEST="true"),
+        "assessment_page": lambda n: client.get(stored["Location"]),
+    }
+    figures = {}
+    for path, call in calls.items():
+        for n in range(len(forms)):  # warm: every input once, so caches that key by it fill
+            call(n)
+        timings = []
+        for n in range(repeat):
+            started = time.perf_counter_ns()
+            response = call(n)
+            timings.append(time.perf_counter_ns() - started)
+            assert response.status_code == 200, (path, response.status_code)
+        figures[path] = {
+            "median_ms": round(statistics.median(timings) / 1e6, 2),
+            "bytes": len(response.content),
+        }
+    return figures
+
+
 def synthetic(payload: dict, size: int, rng: random.Random) -> dict:
     """The shipped release with its rules repeated, re-keyed and given random conditions."""
     vocabulary = payload["vocabulary"]
@@ -98,10 +131,38 @@ def engine_timings(combos: list[dict]) -> dict:
     return figures
 
 
+def release_combinations(count: int = 50) -> list[dict]:
+    """bench/run.py's realistic inputs, drawn from the active release's vocabulary."""
+    vocabulary = active_release().vocabulary
+    pain_types, drugs = list(vocabulary.pain_types), list(vocabulary.drugs)
+    factors = list(vocabulary.patient_factors)
+    rng = random.Random(2026)
+    return [
+        {
+            "pain_type": rng.choice(pain_types),
+            "analgesics": sorted(rng.sample(drugs, rng.randint(0, 4))),
+            "factors": sorted(rng.sample(factors, rng.randint(0, 3))),
+        }
+        for _ in range(count)
+    ]
+
+
 def main() -> None:
-    combos = json.loads(sys.stdin.read())
     assert active_release() is not None, "load the knowledge base first"
-    print(json.dumps({"queries": queries_per_request(combos), "engine": engine_timings(combos)}))
+    if "--pages" in sys.argv:
+        for path, figures in page_timings(release_combinations()).items():
+            print(f"{path:20} {figures['median_ms']:>8.2f} ms {figures['bytes']:>9} bytes")
+        return
+    combos = json.loads(sys.stdin.read())
+    print(
+        json.dumps(
+            {
+                "queries": queries_per_request(combos),
+                "pages": page_timings(combos),
+                "engine": engine_timings(combos),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

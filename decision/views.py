@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
+from crispy_forms.utils import render_crispy_form
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import replace_url
@@ -47,6 +49,10 @@ UNKNOWN_QUERY_PARAMETER = "Unknown query parameter, not read: this address takes
 # enough for repeat views, printing and downloads; the shared cache holds only recent ones).
 PAGE_CACHE_SECONDS = 3600
 PDF_CACHE_SECONDS = 3600
+# The blank form's fields, the bulk of GET / (about 10 of its 13 ms), are the same for every
+# visitor of one release and deploy: rendered once and kept (one entry per release; a filled-in
+# form is rendered each time, as its combinations are unbounded).
+BLANK_FORM_CACHE_SECONDS = 24 * 3600
 # How long a browser may show its copy of a stored page without asking. `private`: the page is
 # about one patient, so only the clinician's browser keeps it, never a shared proxy or CDN (the
 # address alone gives access). Five minutes, then `must-revalidate`: asked again with the ETag
@@ -72,6 +78,8 @@ def assess(request: HtmxHttpRequest) -> HttpResponse:
         release, inputs = form.release, form.inputs
         summary = summarise(answer(release, inputs), release.vocabulary, inputs.as_dict())
         context.update(inputs=inputs, summary=summary)
+    elif context["state"] == "empty" and not request.htmx:
+        context["form_html"] = _blank_form_html(form)
     response = render(request, template, context, status=status)
     if request.htmx and (url := _form_url(form, context["state"])):
         # The address bar follows the inputs, so a state can be bookmarked or reloaded.
@@ -181,6 +189,19 @@ def _read_form(data, refused: list[str] = ()) -> tuple[AssessmentForm | None, di
         state = "invalid"
     context = {"form": form, "release_info": _release_info(release), "state": state}
     return form, context, 400 if state == "invalid" else 200
+
+
+def _blank_form_html(form: AssessmentForm) -> str:
+    """The unbound form's fields as HTML, kept per deploy and release. Rendered without the
+    request, so no CSRF token or anything else of one visitor can be in it (the form is sent
+    by GET and needs none)."""
+    key = f"decision:blank-form:{deploy_key()}:{form.release.content_hash}"
+    html = cache.get(key)
+    if html is None:
+        html = render_crispy_form(form)
+        cache.set(key, str(html), timeout=BLANK_FORM_CACHE_SECONDS)
+    # Our own templates' output, escaped as they rendered it.
+    return mark_safe(html)  # noqa: S308
 
 
 def _refused_fields(request: HttpRequest) -> list[str]:

@@ -6,6 +6,8 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from decision.api import IDENTIFIERS_REFUSED
@@ -419,3 +421,41 @@ def test_an_htmx_request_with_no_inputs_puts_the_bare_form_in_the_address_bar(cl
     response = client.post(URL, {}, **HTMX)
     assert response.status_code == 200
     assert response.headers["HX-Replace-Url"] == "/"
+
+
+# --- The blank form, kept per release ------------------------------------------------------
+
+
+def _form_section(response) -> str:
+    return re.search(r'<form id="assess-form".*?</form>', response.content.decode(), re.S).group(0)
+
+
+def test_the_blank_forms_fields_are_rendered_once_and_kept(client, mini_release):
+    cache.clear()  # an earlier test may have kept this very form (same release content)
+    first = client.get(URL)
+    again = client.get(URL)
+    assert "decision/fields/analgesics.html" in [t.name for t in first.templates]
+    assert "decision/fields/analgesics.html" not in [t.name for t in again.templates]
+    assert _form_section(again) == _form_section(first)
+
+
+def test_the_kept_form_holds_nothing_of_one_visitor(mini_release):
+    first, second = Client().get(URL), Client().get(URL)
+    tokens = [
+        re.search(r'"X-CSRFToken": "([^"]+)"', r.content.decode()).group(1) for r in (first, second)
+    ]
+    assert tokens[0] != tokens[1]  # each page still has its own visitor's token
+    assert _form_section(first) == _form_section(second)
+    assert "csrfmiddlewaretoken" not in _form_section(first)
+
+
+def test_a_new_release_shows_its_own_form_at_once(
+    client, mini_kb, mini_release, django_capture_on_commit_callbacks
+):
+    client.get(URL)
+    morphine = mini_kb.drugs.morphine
+    morphine.name = "Morphine sulfate"
+    morphine.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_release()
+    assert "Morphine sulfate" in _form_section(client.get(URL))
