@@ -83,12 +83,15 @@ def main() -> int:
                 figures[path] = run_wrk(wrk, base, script, args.duration, args.connections)
                 print(f"round {number}: {path} done", file=sys.stderr)
             rounds.append({"paths": figures, "worker_rss_mb": rss_of(workers)})
-        # The PDF target is about rendering: time the first download of fresh assessments (a
-        # repeat download is served from the cache, timed apart).
+        # The PDF target is about rendering: time the first download of assessments stored
+        # just now, whose PDF was never rendered (nothing cached under their ids). Then the same
+        # downloads three times more: without Redis each worker keeps its own cache, so the
+        # first repeat may reach the other worker and render once more; at least two of the
+        # three are cached fetches, and so is their median.
         fresh = [f"/assessments/{i}/pdf/" for i in stored_assessments(base, combos[:30])]
         pdf_sequential = {
-            "first_download": sequential_latency(base, fresh),
-            "repeat_download": sequential_latency(base, fresh),
+            "first_render": sequential_latency(base, fresh),
+            "cached": sequential_latency(base, fresh * 3),
         }
         cds_latency = cds.latency(base, cds_key)
     finally:
@@ -411,7 +414,8 @@ def measure_in_process(env: dict, combos: list[dict]) -> dict:
 
 # --- Report ---------------------------------------------------------------------------------
 
-TARGETS = {"api_post": 0.4, "htmx_results": 0.25, "form_page": 0.1}
+TARGETS = {"api_post": 0.4, "htmx_results": 0.25, "form_page": 0.1, "assessment_page": 0.25}
+PDF_FIRST_RENDER_TARGET_MS = 500
 
 
 def summarise(rounds: list[dict], pdf_sequential: dict, in_process: dict, args) -> dict:
@@ -443,10 +447,11 @@ def summarise(rounds: list[dict], pdf_sequential: dict, in_process: dict, args) 
         "all_rounds": [round_["paths"] for round_ in rounds],
         "worker_rss_mb": {"after_first_round": first_rss, "after_last_round": last_rss},
         "pdf_sequential": pdf_sequential,
+        "in_process_ms": in_process["pages"],
         "engine": in_process["engine"],
         "targets": {
             **{f"{path}_ratio": ratio for path, ratio in TARGETS.items()},
-            "pdf_median_ms": 500,
+            "pdf_first_render_median_ms": PDF_FIRST_RENDER_TARGET_MS,
             "evaluate_shipped_ms": 1,
             "evaluate_10000_rules_ms": 20,
             "worker_rss_mb": 200,
@@ -467,11 +472,23 @@ def print_table(results: dict) -> None:
             f"{f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} {f['errors']:>7} "
             f"{f['queries_per_request']!s:>8}"
         )
+    print("\nTargets (ratio to /livez):")
+    for path, target in TARGETS.items():
+        ratio = results["paths"][path]["ratio_to_livez"]
+        verdict = "met" if ratio >= target else "MISSED"
+        print(f"  {LABELS[path]:32} {ratio:>7.3f}  target {target:.2f}  {verdict}")
     pdf = results["pdf_sequential"]
+    first, cached = pdf["first_render"], pdf["cached"]
+    verdict = "met" if first["median_ms"] < PDF_FIRST_RENDER_TARGET_MS else "MISSED"
     print(
-        f"\nPDF, one request at a time: first download median {pdf['first_download']['median_ms']}"
-        f" ms (rendered), repeat download median {pdf['repeat_download']['median_ms']} ms"
+        f"\nPDF, one request at a time ({first['count']} assessments stored just now):"
+        f"\n  first PDF render median {first['median_ms']} ms (target under"
+        f" {PDF_FIRST_RENDER_TARGET_MS}: {verdict})"
+        f"\n  cached PDF fetch median {cached['median_ms']} ms (the same PDFs, 3 times each)"
     )
+    print("\nIn-process, Django test client, median per request:")
+    for path, figures in results["in_process_ms"].items():
+        print(f"  {path:20} {figures['median_ms']:>8.2f} ms  {figures['bytes']:>8} bytes")
     figures = results["cds_hooks"]
     print(
         f"CDS Hooks call, one at a time ({figures['count']}, signed): median "
