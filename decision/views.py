@@ -77,7 +77,7 @@ def assess(request: HtmxHttpRequest) -> HttpResponse:
     if context["state"] == "answered":
         release, inputs = form.release, form.inputs
         summary = summarise(answer(release, inputs), release.vocabulary, inputs.as_dict())
-        context.update(inputs=inputs, summary=summary)
+        context.update(inputs=inputs, summary=summary, notes_html=_notes_html(release, summary))
     elif context["state"] == "empty" and not request.htmx:
         context["form_html"] = _blank_form_html(form)
     response = render(request, template, context, status=status)
@@ -201,6 +201,28 @@ def _blank_form_html(form: AssessmentForm) -> str:
         html = render_crispy_form(form)
         cache.set(key, str(html), timeout=BLANK_FORM_CACHE_SECONDS)
     # Our own templates' output, escaped as they rendered it.
+    return mark_safe(html)  # noqa: S308
+
+
+def _notes_html(release: CompiledRelease, summary) -> str:
+    """The answer's notes (decision/_notes.html) as HTML, kept per deploy, release and question.
+
+    Rendering them is most of a live update's time (about 21 of 23 ms in
+    `bench/in_process.py --pages`), and the same question (a common case, or a clinician
+    ticking and unticking) gets the same notes from the same release. The fragment holds
+    nothing of one visitor (the save form and its CSRF token are outside it, in assess.html),
+    so one rendering serves everyone. Entries are bounded by the cache (LRU in Redis or the
+    local-memory cache) and expire with the blank form's.
+    """
+    inputs = summary.input_names  # names, not slugs: the same per release as the slugs
+    question = repr((inputs["pain_type"], inputs["analgesics"], inputs["factors"]))
+    digest = hashlib.sha256(question.encode()).hexdigest()[:32]
+    key = f"decision:notes:{deploy_key()}:{release.content_hash}:{digest}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("decision/_notes.html", {"summary": summary, "printable": False})
+        cache.set(key, html, timeout=BLANK_FORM_CACHE_SECONDS)
+    # Our own template's output, escaped as it rendered it.
     return mark_safe(html)  # noqa: S308
 
 

@@ -459,3 +459,52 @@ def test_a_new_release_shows_its_own_form_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         publish_release()
     assert "Morphine sulfate" in _form_section(client.get(URL))
+
+
+def _notes_section(response) -> str:
+    html = response.content.decode()
+    start = html.index('<p id="result-inputs"')
+    return html[start : html.index("</ol>", html.index('id="references"'))]
+
+
+def test_the_same_questions_notes_are_rendered_once_and_kept(client, mini_release):
+    cache.clear()
+    data = {"pain_type": CRPS, "analgesics": ["sertraline"]}
+    first = client.post(URL, data, **HTMX)
+    again = client.post(
+        URL, {"pain_type": CRPS, "analgesics": ["sertraline", "sertraline"]}, **HTMX
+    )
+    assert "decision/_note.html" in [t.name for t in first.templates]
+    assert "decision/_note.html" not in [t.name for t in again.templates]
+    assert _notes_section(again) == _notes_section(first)
+    # Another question is its own rendering.
+    other = client.post(URL, {"pain_type": CRPS}, **HTMX)
+    assert "decision/_note.html" in [t.name for t in other.templates]
+    assert "serotonin toxicity" not in _notes_section(other)
+
+
+def test_the_kept_notes_hold_nothing_of_one_visitor(mini_release):
+    cache.clear()
+    data = {"pain_type": CRPS, "analgesics": ["sertraline"]}
+    first, second = Client().get(URL, data), Client().get(URL, data)
+    assert _notes_section(first) == _notes_section(second)
+    assert "csrfmiddlewaretoken" not in _notes_section(first)
+    # The save form, outside the kept notes, carries each visitor's own token.
+    tokens = [
+        re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', r.content.decode()).group(1)
+        for r in (first, second)
+    ]
+    assert tokens[0] != tokens[1]
+
+
+def test_a_new_release_answers_with_its_own_notes_at_once(
+    client, mini_kb, mini_release, django_capture_on_commit_callbacks
+):
+    data = {"pain_type": CRPS, "analgesics": ["morphine"]}
+    client.get(URL, data)
+    morphine = mini_kb.drugs.morphine
+    morphine.name = "Morphine sulfate"
+    morphine.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_release()
+    assert "Morphine sulfate" in _notes_section(client.get(URL, data))

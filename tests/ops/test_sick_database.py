@@ -25,7 +25,7 @@ def probes(assessment_id: str) -> list[tuple[str, str, str | None, str]]:
     """(method, path, JSON body, kind) for every kind of page that needs the database."""
     stored = f"/assessments/{assessment_id}/"
     return [
-        ("GET", "/?pain_type=postherpetic_neuralgia&patient_name=Jane+Doe", None, "page"),
+        ("GET", "/?pain_type=postherpetic_neuralgia", None, "page"),
         ("POST", "/api/v1/assessments", json.dumps(INPUTS), "api"),
         ("GET", f"/api/v1/assessments/{assessment_id}", None, "api"),
         ("GET", stored, None, "page"),
