@@ -1,12 +1,15 @@
 """Shared fixtures: a small curated knowledge base, its release, and the shipped one."""
 
+import io
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.servers.basehttp import WSGIRequestHandler
 from django.db import transaction
 from django.db.backends.postgresql.operations import DatabaseOperations
+from django.test import Client
 from django.utils import timezone
 
 from decision.knowledge_base import DEFAULT_PATH, dump, export_data, load_data, read_file
@@ -325,19 +328,30 @@ def shipped_data() -> dict:
 
 @pytest.fixture(scope="session")
 def shipped_load(django_db_setup, django_db_blocker, shipped_data):
-    """What loading the shipped file into an empty database does, done once per session: the
-    payload published from it, the file exported back, and what a second load changes. The
-    database is left as it was."""
+    """The one full round trip of the shipped file, done once per session: `load_knowledge_base`
+    into an empty database (what it printed, the release it published and /healthz then), the
+    curator test cases run against the database, the file exported back, what a second load
+    changes and the payload built from the database. The database is left as it was."""
     with django_db_blocker.unblock(), transaction.atomic():
-        first = load_data(shipped_data)
+        loaded = io.StringIO()
+        call_command("load_knowledge_base", stdout=loaded)
+        versions = list(Release.objects.values_list("version", flat=True))
+        health = Client().get("/healthz").json()
+        cases = io.StringIO()
+        call_command("check_knowledge_base", stdout=cases, stderr=cases)
         exported = dump(export_data())
         history = {model: model.history.count() for model in (Finding, Rule, Source, Condition)}
         second = load_data(shipped_data)
         payload = build_payload()
         history_after = {model: model.history.count() for model in history}
         transaction.set_rollback(True)
+    # The release published above is gone with the transaction: so must its memory be.
+    forget_active_release()
     return SimpleNamespace(
-        first=first,
+        loaded=loaded.getvalue(),
+        versions=versions,
+        health=health,
+        cases=cases.getvalue(),
         second=second,
         exported=exported,
         payload=payload,
