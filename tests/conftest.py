@@ -1,13 +1,15 @@
-"""Shared fixtures: a small curated knowledge base, its release, and the shipped one."""
+"""Shared fixtures: a small curated knowledge base, its release, and the shipped one; and how
+the session sets up its databases."""
 
 import io
 from types import SimpleNamespace
 
+import psycopg
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.servers.basehttp import WSGIRequestHandler
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import Client
 from django.utils import timezone
@@ -25,6 +27,54 @@ from evidence.models import Direction, Finding, Severity, Source
 from tests import factories as f
 
 # --- The session's databases ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database; on PostgreSQL also a copy of it as migrated, made before
+    any test writes to it, whose name this fixture gives (`migrated_database`)."""
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    name = connection.settings_dict["NAME"]
+    copy = f"{name}_migrated"
+    with django_db_blocker.unblock():
+        # A database is copied only while no one is connected to it.
+        connections.close_all()
+        with _maintenance() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    yield copy
+    with django_db_blocker.unblock():
+        connections.close_all()
+    with _maintenance() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        # A connection some test's thread left open would make pytest-django's DROP DATABASE
+        # wait 5 s, fail and leave the test database behind.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        )
+
+
+def _maintenance() -> psycopg.Connection:
+    """A connection to the server's maintenance database, for CREATE and DROP DATABASE."""
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated_database(django_db_setup) -> str | None:
+    """A copy of the test database as the migrations left it, on PostgreSQL (else None): the
+    server tests load it and serve from it (tests/ops/conftest.py) instead of migrating a
+    database of their own. Copying a database takes well under a second; migrating, 20 s."""
+    return django_db_setup
 
 
 @pytest.fixture(scope="session", autouse=True)
