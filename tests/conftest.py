@@ -1,6 +1,7 @@
 """Shared fixtures: a small curated knowledge base, its release, and the shipped one; and how
 the session sets up its databases."""
 
+import dataclasses
 import io
 from types import SimpleNamespace
 
@@ -27,6 +28,37 @@ from evidence.models import Direction, Finding, Severity, Source
 from tests import factories as f
 
 # --- The session's databases ------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Groups of tests that pytest-xdist (`--dist loadgroup`) runs on one worker each, in order,
+    while the other workers share the rest. (xdist reads the groups after this hook.)
+
+    - `server`: the tests that start gunicorn, nginx, PostgreSQL clusters and wrk, and bound how
+      fast they are answered, run one after another;
+    - `shipped_load`: the tests of the knowledge base's round trip share one load of it.
+    """
+    for item in items:
+        if item.get_closest_marker("server"):
+            _join_xdist_group(item, "server")
+        elif "shipped_load" in item.fixturenames:
+            _join_xdist_group(item, "shipped_load")
+
+
+def _join_xdist_group(item: pytest.Item, group: str) -> None:
+    item.add_marker(pytest.mark.xdist_group(group))
+    # pytest-xdist 3.8 tells its scheduler an item's group by a suffix on the item's node id,
+    # written to `item._nodeid`; pytest 9.2 reads the id from `item._id`, so the group is lost
+    # and the tests scattered (pytest-xdist issue 1386). Until xdist writes it there itself,
+    # this does, on the id's string form only.
+    node_id = getattr(item, "_id", None)
+    if not getattr(item.config.option, "loadgroup", False) or node_id is None:
+        return
+    if "@" not in str(node_id).rpartition("]")[2]:
+        suffixed = dataclasses.replace(node_id)
+        object.__setattr__(suffixed, "_str_cache", f"{node_id}@{group}")
+        item._id = suffixed
 
 
 @pytest.fixture(scope="session")
