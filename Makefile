@@ -17,8 +17,22 @@ $(VENV)/.installed: pyproject.toml build-constraints.txt | $(BIN)/python
 	$(BUILD_CONSTRAINTS) $(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
+# The dev install takes every wheel from a wheelhouse kept outside the checkout. The package
+# index here answers without cache headers, so pip's own cache keeps nothing it downloads, and
+# each fresh checkout (each CI run) would fetch every package again. The first install, and the
+# first after a pin changes, fills it from the index (with the build backend that the editable
+# install needs). Byte-code is compiled as modules are imported, not all of it at install time.
+WHEELHOUSE ?= $(HOME)/.cache/nmdar-decision-support/wheels
+OFFLINE_DEV_INSTALL := $(BUILD_CONSTRAINTS) $(BIN)/pip install --quiet --disable-pip-version-check \
+	--no-compile --no-index --find-links $(WHEELHOUSE) -e '.[dev]'
+
 $(VENV)/.installed-dev: pyproject.toml build-constraints.txt | $(BIN)/python
-	$(BUILD_CONSTRAINTS) $(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(OFFLINE_DEV_INSTALL) 2>/dev/null || { \
+		echo "Fetching the wheels of .[dev] into $(WHEELHOUSE)"; \
+		$(BUILD_CONSTRAINTS) $(BIN)/pip wheel --quiet --disable-pip-version-check \
+			--wheel-dir $(WHEELHOUSE) '.[dev]' -r build-constraints.txt && \
+		rm -f $(WHEELHOUSE)/nmdar_decision_support-*.whl && \
+		$(OFFLINE_DEV_INSTALL); }
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

@@ -1,10 +1,18 @@
-"""Shared fixtures: a small curated knowledge base, its release, and the shipped one."""
+"""Shared fixtures: a small curated knowledge base, its release, and the shipped one; and how
+the session sets up its databases."""
 
+import dataclasses
+import io
 from types import SimpleNamespace
 
+import psycopg
 import pytest
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.core.management import call_command
+from django.core.servers.basehttp import WSGIRequestHandler
+from django.db import connection, connections, transaction
+from django.db.backends.postgresql.operations import DatabaseOperations
+from django.test import Client
 from django.utils import timezone
 
 from decision.knowledge_base import DEFAULT_PATH, dump, export_data, load_data, read_file
@@ -18,6 +26,130 @@ from decision.releases import (
 )
 from evidence.models import Direction, Finding, Severity, Source
 from tests import factories as f
+
+# --- The session's databases ------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Groups of tests that pytest-xdist (`--dist loadgroup`) runs on one worker each, in order,
+    while the other workers share the rest. (xdist reads the groups after this hook.)
+
+    - `server`: the tests that start gunicorn, nginx, PostgreSQL clusters and wrk, and bound how
+      fast they are answered, run one after another;
+    - `shipped_load`: the tests of the knowledge base's round trip share one load of it.
+    """
+    for item in items:
+        if item.get_closest_marker("server"):
+            _join_xdist_group(item, "server")
+        elif "shipped_load" in item.fixturenames:
+            _join_xdist_group(item, "shipped_load")
+
+
+def _join_xdist_group(item: pytest.Item, group: str) -> None:
+    item.add_marker(pytest.mark.xdist_group(group))
+    # pytest-xdist 3.8 tells its scheduler an item's group by a suffix on the item's node id,
+    # written to `item._nodeid`; pytest 9.2 reads the id from `item._id`, so the group is lost
+    # and the tests scattered (pytest-xdist issue 1386). Until xdist writes it there itself,
+    # this does, on the id's string form only.
+    node_id = getattr(item, "_id", None)
+    if not getattr(item.config.option, "loadgroup", False) or node_id is None:
+        return
+    if "@" not in str(node_id).rpartition("]")[2]:
+        suffixed = dataclasses.replace(node_id)
+        object.__setattr__(suffixed, "_str_cache", f"{node_id}@{group}")
+        item._id = suffixed
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database; on PostgreSQL also a copy of it as migrated, made before
+    any test writes to it, whose name this fixture gives (`migrated_database`)."""
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    name = connection.settings_dict["NAME"]
+    copy = f"{name}_migrated"
+    with django_db_blocker.unblock():
+        # A database is copied only while no one is connected to it.
+        connections.close_all()
+        with _maintenance() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    yield copy
+    with django_db_blocker.unblock():
+        connections.close_all()
+    with _maintenance() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        # A connection some test's thread left open would make pytest-django's DROP DATABASE
+        # wait 5 s, fail and leave the test database behind.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        )
+
+
+def _maintenance() -> psycopg.Connection:
+    """A connection to the server's maintenance database, for CREATE and DROP DATABASE."""
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated_database(django_db_setup) -> str | None:
+    """A copy of the test database as the migrations left it, on PostgreSQL (else None): the
+    server tests load it and serve from it (tests/ops/conftest.py) instead of migrating a
+    database of their own. Copying a database takes well under a second; migrating, 20 s."""
+    return django_db_setup
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_only_what_holds_rows():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", _empty_what_holds_rows)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_without_delayed_answers():
+    """The live server (browser tests, schemathesis) writes a response's headers and its body
+    in separate sends; with Nagle's algorithm the body then waits for the client's delayed
+    acknowledgement of the headers, 40 ms an answer. TCP_NODELAY sends it at once, as gunicorn
+    does."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WSGIRequestHandler, "disable_nagle_algorithm", True)
+        yield
+
+
+_truncate_all = DatabaseOperations.sql_flush
+
+
+def _empty_what_holds_rows(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+    """After each transactional test (the browser and live-server tests), Django empties the
+    database with one TRUNCATE of all its 116 tables. On PostgreSQL that replaces some 760 files
+    and takes 1 to 4 s a test; emptying only the few tables that hold rows, with DELETE, leaves
+    the same empty database in milliseconds. Foreign keys are checked at the commit, as are the
+    evidence triggers, by when every row referring to a deleted one is gone too."""
+    if reset_sequences or allow_cascade or not tables:
+        return _truncate_all(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+    # The names are Django's own tables, quoted.
+    quoted = [self.quote_name(table) for table in tables]
+    query = " UNION ALL ".join(
+        f"SELECT {index} WHERE EXISTS (SELECT 1 FROM {name})"  # noqa: S608
+        for index, name in enumerate(quoted)
+    )
+    with self.connection.cursor() as cursor:
+        cursor.execute(query)
+        holding = [quoted[index] for (index,) in cursor.fetchall()]
+    return [f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(name)};" for name in holding]
 
 
 @pytest.fixture(autouse=True)
@@ -278,19 +410,30 @@ def shipped_data() -> dict:
 
 @pytest.fixture(scope="session")
 def shipped_load(django_db_setup, django_db_blocker, shipped_data):
-    """What loading the shipped file into an empty database does, done once per session: the
-    payload published from it, the file exported back, and what a second load changes. The
-    database is left as it was."""
+    """The one full round trip of the shipped file, done once per session: `load_knowledge_base`
+    into an empty database (what it printed, the release it published and /healthz then), the
+    curator test cases run against the database, the file exported back, what a second load
+    changes and the payload built from the database. The database is left as it was."""
     with django_db_blocker.unblock(), transaction.atomic():
-        first = load_data(shipped_data)
+        loaded = io.StringIO()
+        call_command("load_knowledge_base", stdout=loaded)
+        versions = list(Release.objects.values_list("version", flat=True))
+        health = Client().get("/healthz").json()
+        cases = io.StringIO()
+        call_command("check_knowledge_base", stdout=cases, stderr=cases)
         exported = dump(export_data())
         history = {model: model.history.count() for model in (Finding, Rule, Source, Condition)}
         second = load_data(shipped_data)
         payload = build_payload()
         history_after = {model: model.history.count() for model in history}
         transaction.set_rollback(True)
+    # The release published above is gone with the transaction: so must its memory be.
+    forget_active_release()
     return SimpleNamespace(
-        first=first,
+        loaded=loaded.getvalue(),
+        versions=versions,
+        health=health,
+        cases=cases.getvalue(),
         second=second,
         exported=exported,
         payload=payload,

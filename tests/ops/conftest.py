@@ -1,10 +1,11 @@
 """Databases of their own for the tests that run real servers and processes.
 
 The test database of pytest-django lives inside one transaction per test, which no other process
-can see. These tests get a real database instead: one is migrated and loaded with the shipped
-knowledge base once per session (about 25 s), and each test gets a copy of it (a PostgreSQL
-template copy: well under a second). The copy holds one API key, for the API's POSTs
-(`api_headers`): production requires one.
+can see. These tests get a real database instead: the session's copy of the freshly migrated
+test database (`migrated_database`, tests/conftest.py) is loaded with the shipped knowledge base
+once per session, and each test gets a copy of it (a PostgreSQL template copy: well under a
+second). The copy holds one API key, for the API's POSTs (`api_headers`): production requires
+one.
 """
 
 from __future__ import annotations
@@ -39,23 +40,17 @@ def admin_connection() -> psycopg.Connection:
 
 
 @pytest.fixture(scope="session")
-def _template() -> tuple[str, str]:
+def _template(request) -> tuple[str, str]:
     """The template database's name, and the API key stored in it."""
-    name = f"nmdar_ops_template_{uuid.uuid4().hex[:8]}"
-    with admin_connection() as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        # Maintenance, run as docs/deploy.md says: with the serving bounds lifted.
-        env = production_env(
-            database_url(name), DATABASE_STATEMENT_TIMEOUT="0", DATABASE_CLIENT_TIMEOUT="0"
-        )
-        manage(env, "migrate", "--noinput", "-v0")
-        manage(env, "load_knowledge_base")
-        key = manage(env, "create_api_key", "ops tests").splitlines()[-1]
-        yield name, key
-    finally:
-        with admin_connection() as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _server()
+    name = request.getfixturevalue("migrated_database")
+    # Maintenance, run as docs/deploy.md says: with the serving bounds lifted.
+    env = production_env(
+        database_url(name), DATABASE_STATEMENT_TIMEOUT="0", DATABASE_CLIENT_TIMEOUT="0"
+    )
+    manage(env, "load_knowledge_base")
+    key = manage(env, "create_api_key", "ops tests").splitlines()[-1]
+    return name, key
 
 
 @pytest.fixture(scope="session")

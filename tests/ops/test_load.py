@@ -1,4 +1,8 @@
-"""A bounded load: 30 s at 64 connections on the form, the API and stored pages, 0 errors."""
+"""A bounded load: 8 s at 64 connections on the form, the API and stored pages, 0 errors.
+
+Eight seconds is some 1,500 requests queued 32 deep on each of the two workers: long enough for
+a worker to be replaced, a connection to be refused or a request to time out, were any to be.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from tests.ops.servers import Gunicorn, fetch, production_env
 
 pytestmark = pytest.mark.server
 
-SECONDS = 30
+SECONDS = 8
 CONNECTIONS = 64
 INPUTS = [
     {"pain_type": "postherpetic_neuralgia", "analgesics": ["pregabalin"], "factors": []},
@@ -46,7 +50,7 @@ def lua_request(method: str, path: str, body: str | None = None, headers=None) -
     return f"  wrk.format({json.dumps(method)}, {json.dumps(path)}, {{{fields}}}, {quoted_body}),"
 
 
-def test_thirty_seconds_at_64_connections_give_no_error(app_database, api_headers, tmp_path):
+def test_eight_seconds_at_64_connections_give_no_error(app_database, api_headers, tmp_path):
     wrk = shutil.which("wrk")
     if wrk is None:
         pytest.fail("wrk is not installed: apt-get install wrk (.ci/run does)")

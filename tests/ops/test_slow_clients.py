@@ -40,16 +40,20 @@ class SlowClient(threading.Thread):
                     return  # the server gave up on us
 
 
-def slowloris(port: int, stop: threading.Event) -> list[SlowClient]:
-    """One client trickling header lines, one trickling a body it announced as 100 kB."""
+def slowloris(port: int, stop: threading.Event, api_headers: dict) -> list[SlowClient]:
+    """One client trickling header lines, one trickling a body it announced as 100 kB. The
+    second sends the API's key: without one the app answers 401 without reading the body, and
+    gunicorn would free the worker after its 2 s linger."""
     host = f"Host: 127.0.0.1:{port}\r\n".encode()
+    headers = "".join(f"{name}: {value}\r\n" for name, value in api_headers.items()).encode()
     clients = [
         SlowClient(port, b"GET /livez HTTP/1.1\r\n" + host, b"X-Slow: a\r\n", stop),
         SlowClient(
             port,
             b"POST /api/v1/assessments HTTP/1.1\r\n"
             + host
-            + b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
+            + headers
+            + b"Content-Length: 100000\r\n\r\n{",
             b" ",
             stop,
         ),
@@ -61,14 +65,14 @@ def slowloris(port: int, stop: threading.Event) -> list[SlowClient]:
 
 
 def test_livez_answers_within_a_second_while_two_slowloris_connections_are_open(
-    app_database, tmp_path
+    app_database, api_headers, tmp_path
 ):
     if shutil.which("nginx") is None and not shutil.which("/usr/sbin/nginx"):
         pytest.fail("nginx is not installed: apt-get install nginx (.ci/run does)")
     with Gunicorn(production_env(app_database), tmp_path, workers=2) as app:
         # Control: straight at gunicorn, the two slow clients hold both workers.
         stop = threading.Event()
-        clients = slowloris(app.port, stop)
+        clients = slowloris(app.port, stop, api_headers)
         with pytest.raises(TimeoutError):
             fetch(app.base, "/livez", timeout=1)
         stop.set()
@@ -77,7 +81,7 @@ def test_livez_answers_within_a_second_while_two_slowloris_connections_are_open(
 
         with Nginx(app.port) as proxy:
             stop = threading.Event()
-            clients = slowloris(proxy.port, stop)
+            clients = slowloris(proxy.port, stop, api_headers)
             try:
                 answers = []
                 for _ in range(5):
