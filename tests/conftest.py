@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.servers.basehttp import WSGIRequestHandler
 from django.db import connection, connections, transaction
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import Client
 from django.utils import timezone
@@ -38,12 +39,20 @@ def pytest_collection_modifyitems(items):
     - `server`: the tests that start gunicorn, nginx, PostgreSQL clusters and wrk, and bound how
       fast they are answered, run one after another;
     - `shipped_load`: the tests of the knowledge base's round trip share one load of it.
+
+    Both build on the test database (its copy, the load) without a test transaction of their
+    own, and pytest-django creates the test database only when a selected test asks for it: the
+    django_db mark asks, so that running these tests alone does too.
     """
     for item in items:
         if item.get_closest_marker("server"):
             _join_xdist_group(item, "server")
         elif "shipped_load" in item.fixturenames:
             _join_xdist_group(item, "shipped_load")
+        else:
+            continue
+        if not item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.django_db)
 
 
 def _join_xdist_group(item: pytest.Item, group: str) -> None:
@@ -65,10 +74,12 @@ def _join_xdist_group(item: pytest.Item, group: str) -> None:
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test database; on PostgreSQL also a copy of it as migrated, made before
     any test writes to it, whose name this fixture gives (`migrated_database`)."""
-    if connection.vendor != "postgresql":
+    name = connection.settings_dict["NAME"]
+    # Without a test database (no selected test asked for one), the database named is the real
+    # one: nothing to copy.
+    if connection.vendor != "postgresql" or not name.startswith(TEST_DATABASE_PREFIX):
         yield None
         return
-    name = connection.settings_dict["NAME"]
     copy = f"{name}_migrated"
     with django_db_blocker.unblock():
         # A database is copied only while no one is connected to it.

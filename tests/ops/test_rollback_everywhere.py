@@ -12,6 +12,7 @@ import psycopg
 import pytest
 import redis
 
+from tests.ops.conftest import database_copy
 from tests.ops.servers import Gunicorn, fetch, production_env
 from tests.ops.test_publishing_race import Sides
 
@@ -25,19 +26,23 @@ WATCH_SECONDS = 1
 API_LIMIT = 5
 
 
-@pytest.fixture
-def shared(app_database, tmp_path):
-    """Two gunicorn servers of one worker each, sharing the database and Redis (test keys)."""
+@pytest.fixture(scope="module")
+def shared(template_database, tmp_path_factory):
+    """Two gunicorn servers of one worker each, sharing a database and Redis (test keys), started
+    once for both tests: neither depends on what the other did (the rollbacks post nothing, so
+    the rate limit's count starts at zero; the limited posts leave the releases alone)."""
     prefix = f"nmdar-test-{uuid.uuid4().hex}"
-    env = production_env(
-        app_database, REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix, RATELIMIT_API=f"{API_LIMIT}/h"
-    )
+    logs = tmp_path_factory.mktemp("shared")
     try:
-        with (
-            Gunicorn(env, tmp_path, workers=1, name="a") as a,
-            Gunicorn(env, tmp_path, workers=1, name="b") as b,
-        ):
-            yield env, [a, b]
+        with database_copy(template_database) as url:
+            env = production_env(
+                url, REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix, RATELIMIT_API=f"{API_LIMIT}/h"
+            )
+            with (
+                Gunicorn(env, logs, workers=1, name="a") as a,
+                Gunicorn(env, logs, workers=1, name="b") as b,
+            ):
+                yield env, [a, b]
     finally:
         # The announcement never expires: the test's keys go with the test.
         client = redis.Redis.from_url(REDIS_URL)
