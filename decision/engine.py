@@ -422,6 +422,13 @@ class Screened:
     drugs: tuple[str, ...]
     names: tuple[str, ...]
 
+    @classmethod
+    def of(cls, vocabulary: Vocabulary) -> Screened:
+        return cls(
+            drugs=tuple(vocabulary.drugs),
+            names=tuple(drug.name for drug in vocabulary.drugs.values()),
+        )
+
     @property
     def statement(self) -> str:
         return SCREENED_STATEMENT.format(names=", ".join(self.names))
@@ -518,10 +525,7 @@ class CompiledRelease:
             },
             library=library,
             rules_by_key={rule.key: rule for rule in rules},
-            screened=Screened(
-                drugs=tuple(vocabulary.drugs),
-                names=tuple(drug.name for drug in vocabulary.drugs.values()),
-            ),
+            screened=Screened.of(vocabulary),
             content_hash=content_hash,
         )
 

@@ -132,12 +132,9 @@ class Summary:
     reference_numbers: dict[str, list[int]] = field(default_factory=dict)  # note id -> numbers
 
 
-def summarise(notes, vocabulary: Vocabulary, inputs: dict, *, printable: bool = False) -> Summary:
-    """The notes as the overview and cards show them.
-
-    `printable` is kept for the callers' context (the stored page and PDF) and changes nothing
-    here: every rendering numbers its references the same way, so a number means one source.
-    """
+def summarise(notes, vocabulary: Vocabulary, inputs: dict) -> Summary:
+    """The notes as the overview and cards show them. Every rendering numbers its references
+    the same way, so a number means one source on screen, on paper and in the PDF."""
     cards: dict[str, Card] = {}
     context_notes: list[Note] = []
     for note in notes:
@@ -172,10 +169,7 @@ def summarise(notes, vocabulary: Vocabulary, inputs: dict, *, printable: bool = 
         input_names=names,
         bottom_line=bottom_line(ordered, alerts, names),
         alerts=alerts,
-        screened=Screened(
-            drugs=tuple(vocabulary.drugs),
-            names=tuple(drug.name for drug in vocabulary.drugs.values()),
-        ),
+        screened=Screened.of(vocabulary),
     )
     _number_references(summary)
     return summary
@@ -366,11 +360,9 @@ def counts(notes) -> dict[str, int]:
     screen-reader announcement. Cautions for any use of a drug are not counted."""
     alerts = [note for note in notes if note.is_alert]
     return {
-        "drugs": len({note.drug for note in notes if note.drug}),
         "high": sum(1 for note in alerts if note.severity == "high"),
         "other_cautions": sum(1 for note in alerts if note.severity != "high"),
         "combinations": sum(1 for note in notes if note.kind == "combination"),
-        "known_risks": sum(1 for note in notes if note.kind == "caution" and not note.is_alert),
     }
 
 

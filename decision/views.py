@@ -28,10 +28,10 @@ from decision import pdf
 from decision.api import IDENTIFIERS_REFUSED, MAX_NAMED_UNKNOWN_FIELDS, _looks_like_identifier
 from decision.assessments import INPUT_FIELDS, answer, shorten, store_assessment, stored_notes
 from decision.deploy import deploy_key
-from decision.engine import CompiledRelease
+from decision.engine import CompiledRelease, Inputs
 from decision.forms import AssessmentForm
 from decision.models import Assessment
-from decision.presentation import summarise
+from decision.presentation import Summary, summarise
 from decision.releases import active_release, compiled_release
 
 # What the clinician pages read (issue 11, item 8): the form's fields, and on a POST Django's
@@ -49,10 +49,10 @@ UNKNOWN_QUERY_PARAMETER = "Unknown query parameter, not read: this address takes
 # enough for repeat views, printing and downloads; the shared cache holds only recent ones).
 PAGE_CACHE_SECONDS = 3600
 PDF_CACHE_SECONDS = 3600
-# The blank form's fields, the bulk of GET / (about 10 of its 13 ms), are the same for every
-# visitor of one release and deploy: rendered once and kept (one entry per release; a filled-in
-# form is rendered each time, as its combinations are unbounded).
-BLANK_FORM_CACHE_SECONDS = 24 * 3600
+# HTML that is the same for every visitor of one deploy and release, rendered once and kept: the
+# blank form's fields (about 10 of GET /'s 13 ms) and each question's notes (about 21 of a live
+# update's 23 ms). A filled-in form is rendered each time (it shows one visitor's ticks).
+KEPT_HTML_SECONDS = 24 * 3600
 # How long a browser may show its copy of a stored page without asking. `private`: the page is
 # about one patient, so only the clinician's browser keeps it, never a shared proxy or CDN (the
 # address alone gives access). Five minutes, then `must-revalidate`: asked again with the ETag
@@ -77,7 +77,9 @@ def assess(request: HtmxHttpRequest) -> HttpResponse:
     if context["state"] == "answered":
         release, inputs = form.release, form.inputs
         summary = summarise(answer(release, inputs), release.vocabulary, inputs.as_dict())
-        context.update(inputs=inputs, summary=summary, notes_html=_notes_html(release, summary))
+        context.update(
+            inputs=inputs, summary=summary, notes_html=_notes_html(release, inputs, summary)
+        )
     elif context["state"] == "empty" and not request.htmx:
         context["form_html"] = _blank_form_html(form)
     response = render(request, template, context, status=status)
@@ -196,15 +198,10 @@ def _blank_form_html(form: AssessmentForm) -> str:
     request, so no CSRF token or anything else of one visitor can be in it (the form is sent
     by GET and needs none)."""
     key = f"decision:blank-form:{deploy_key()}:{form.release.content_hash}"
-    html = cache.get(key)
-    if html is None:
-        html = render_crispy_form(form)
-        cache.set(key, str(html), timeout=BLANK_FORM_CACHE_SECONDS)
-    # Our own templates' output, escaped as they rendered it.
-    return mark_safe(html)  # noqa: S308
+    return _kept_html(key, lambda: str(render_crispy_form(form)))
 
 
-def _notes_html(release: CompiledRelease, summary) -> str:
+def _notes_html(release: CompiledRelease, inputs: Inputs, summary: Summary) -> str:
     """The answer's notes (decision/_notes.html) as HTML, kept per deploy, release and question.
 
     Rendering them is most of a live update's time (about 21 of 23 ms in
@@ -212,17 +209,17 @@ def _notes_html(release: CompiledRelease, summary) -> str:
     ticking and unticking) gets the same notes from the same release. The fragment holds
     nothing of one visitor (the save form and its CSRF token are outside it, in assess.html),
     so one rendering serves everyone. Entries are bounded by the cache (LRU in Redis or the
-    local-memory cache) and expire with the blank form's.
+    local-memory cache).
     """
-    inputs = summary.input_names  # names, not slugs: the same per release as the slugs
-    question = repr((inputs["pain_type"], inputs["analgesics"], inputs["factors"]))
+    question = _query(inputs.as_dict())  # the validated slugs, in their canonical order
     digest = hashlib.sha256(question.encode()).hexdigest()[:32]
     key = f"decision:notes:{deploy_key()}:{release.content_hash}:{digest}"
-    html = cache.get(key)
-    if html is None:
-        html = render_to_string("decision/_notes.html", {"summary": summary, "printable": False})
-        cache.set(key, html, timeout=BLANK_FORM_CACHE_SECONDS)
-    # Our own template's output, escaped as it rendered it.
+    return _kept_html(key, lambda: render_to_string("decision/_notes.html", {"summary": summary}))
+
+
+def _kept_html(key: str, render_html) -> str:
+    """HTML our own templates rendered (escaped as they rendered it), kept in the cache."""
+    html = cache.get_or_set(key, render_html, timeout=KEPT_HTML_SECONDS)
     return mark_safe(html)  # noqa: S308
 
 
@@ -354,9 +351,7 @@ def _stored_context(request: HttpRequest, assessment_id) -> dict:
         "page_url": request.build_absolute_uri(reverse("decision:assessment", args=[stored.id])),
         "form_query": _query(stored.inputs),
         "release_info": _release_info(release),
-        "summary": summarise(
-            stored_notes(stored), release.vocabulary, stored.inputs, printable=True
-        ),
+        "summary": summarise(stored_notes(stored), release.vocabulary, stored.inputs),
     }
 
 

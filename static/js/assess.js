@@ -183,8 +183,12 @@
       if (before.known[details.id]) details.open = !!before.open[details.id];
     });
     keepPlace();
-    // Once htmx has settled (and other scripts have finished with the new result), once more.
-    fresh.addEventListener("htmx:afterSettle", keepPlace, { once: true });
+    // Once htmx has settled (and other scripts have finished with the new result), once more;
+    // then the place is forgotten until the next update.
+    fresh.addEventListener("htmx:afterSettle", function () {
+      keepPlace();
+      before = null;
+    }, { once: true });
     offerJump();
   });
 
