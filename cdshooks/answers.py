@@ -15,7 +15,6 @@ import json
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.utils import timezone
 
 from cdshooks import cards, fhir
@@ -23,7 +22,7 @@ from cdshooks.coding import coding_for
 from cdshooks.models import IssuedCard, OverrideReason
 from cdshooks.record import medication_orders, read_record
 from cdshooks.services import Service
-from decision.assessments import answer, parse_inputs, store_assessment
+from decision.assessments import answer, parse_inputs, store_assessment, without_waiting_for_disk
 from decision.engine import CompiledRelease, Inputs
 from decision.models import Assessment
 
@@ -125,10 +124,7 @@ def _record_issued(service: Service, release: CompiledRelease, issued: list[card
         )
         for card in issued
     ]
-    # Like an assessment (decision.assessments.store_assessment), a card record need not wait
-    # for the disk: a crash could lose the last fraction of a second of them, nothing more.
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and settings.ASSESSMENT_ASYNC_COMMIT:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    # Like an assessment, a card record need not wait for the disk: a crash could lose the
+    # last fraction of a second of them, nothing more.
+    with without_waiting_for_disk():
         IssuedCard.objects.bulk_create(rows)

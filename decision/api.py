@@ -311,7 +311,7 @@ def assessment_out(assessment: Assessment, notes: list[Note] | tuple[Note, ...])
         disclaimer=DISCLAIMER,
         inputs=assessment.inputs,
         screened={"drugs": release.screened.drugs, "statement": release.screened.statement},
-        notes=[NoteOut.model_validate(note) for note in notes],
+        notes=notes,
     )
 
 
@@ -598,8 +598,9 @@ def create_assessment(request: HttpRequest, payload: AssessmentIn):
     inputs = Inputs.build(payload.pain_type, payload.analgesics, payload.factors)
     notes = answer(release, inputs)
     assessment = store_assessment(release, inputs, notes)
-    response = _answer(assessment_out(assessment, notes), status=201)
-    response["Location"] = reverse("decision:assessment", args=[assessment.id])
+    document = assessment_out(assessment, notes)
+    response = _answer(document, status=201)
+    response["Location"] = document.url
     return response
 
 

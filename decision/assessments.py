@@ -7,10 +7,12 @@ notes come back, exactly as answered, through `stored_notes`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import functools
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from decision.engine import CompiledRelease, Inputs, Note, evaluate
 from decision.models import Assessment
@@ -83,8 +85,13 @@ def shorten(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else f"{value[:limit]}…"
 
 
+@functools.lru_cache(maxsize=1024)
 def answer(release: CompiledRelease, inputs: Inputs) -> tuple[Note, ...]:
-    """The notes these inputs get from this release."""
+    """The notes these inputs get from this release.
+
+    Kept for the most recent questions: `evaluate` is pure, a release and its notes never
+    change, and a question asked again (a common case) is answered without evaluating.
+    """
     return tuple(evaluate(release, inputs))
 
 
@@ -93,20 +100,40 @@ def store_assessment(
 ) -> Assessment:
     """Store the snapshot: the inputs, each note by reference to its release, and the release.
 
-    On PostgreSQL the insert does not wait for the write-ahead log to reach disk
-    (`ASSESSMENT_ASYNC_COMMIT`): a crash in the following fraction of a second could lose the
-    newest assessments, never corrupt anything, and the answer is not kept waiting for the disk.
-    Curation and publishing, in their own transactions, always wait.
+    One INSERT, which need not wait for the disk (`without_waiting_for_disk`).
     """
     assessment = Assessment(
         release_id=release.id, inputs=inputs.as_dict(), notes=[note.stored() for note in notes]
     )
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and settings.ASSESSMENT_ASYNC_COMMIT:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    with without_waiting_for_disk():
         assessment.save(force_insert=True)
     return assessment
+
+
+@contextlib.contextmanager
+def without_waiting_for_disk():
+    """On PostgreSQL (with `ASSESSMENT_ASYNC_COMMIT`), the writes inside commit without waiting
+    for the write-ahead log to reach disk: a crash in the next fraction of a second could lose
+    them, never corrupt anything. For assessments and issued cards only; curation and
+    publishing always wait.
+
+    Under load this is what bounds the API: two workers waiting for the disk served 750
+    POSTs/s where they serve 1,000 and more without (`make bench`, docs/engine.md).
+    """
+    if connection.vendor != "postgresql" or not settings.ASSESSMENT_ASYNC_COMMIT:
+        yield
+        return
+    with connection.execute_wrapper(_commit_without_waiting):
+        yield
+
+
+def _commit_without_waiting(execute, sql, params, many, context):
+    # Sent together as one simple query, the two statements are one implicit transaction, so
+    # SET LOCAL lasts for exactly this write (the setting is read at commit) and costs no round
+    # trip; BEGIN, SET LOCAL and COMMIT around it would cost three. The write comes first, so
+    # the cursor stands on its result (an INSERT's RETURNING rows). Django's psycopg backend
+    # binds parameters on the client, which allows two statements in one query.
+    return execute(f"{sql}; SET LOCAL synchronous_commit TO OFF", params, many, context)
 
 
 def stored_notes(assessment: Assessment) -> list[Note]:

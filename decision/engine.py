@@ -438,7 +438,9 @@ class ReleaseError(ValueError):
     """The payload cannot be compiled; the message names the offending record."""
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity: a compiled release never changes, so one object always
+# gives the same answers (and can key a cache of them).
+@dataclass(frozen=True, eq=False)
 class CompiledRelease:
     """Everything `evaluate` needs, indexed for answering from memory."""
 

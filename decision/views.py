@@ -31,7 +31,7 @@ from decision.deploy import deploy_key
 from decision.engine import CompiledRelease, Inputs
 from decision.forms import AssessmentForm
 from decision.models import Assessment
-from decision.presentation import Summary, summarise
+from decision.presentation import summarise
 from decision.releases import active_release, compiled_release
 
 # What the clinician pages read (issue 11, item 8): the form's fields, and on a POST Django's
@@ -75,11 +75,7 @@ def assess(request: HtmxHttpRequest) -> HttpResponse:
     if form is None:
         return _vary(render(request, template, context, status=status))
     if context["state"] == "answered":
-        release, inputs = form.release, form.inputs
-        summary = summarise(answer(release, inputs), release.vocabulary, inputs.as_dict())
-        context.update(
-            inputs=inputs, summary=summary, notes_html=_notes_html(release, inputs, summary)
-        )
+        context.update(inputs=form.inputs, **_kept_answer(form.release, form.inputs))
     elif context["state"] == "empty" and not request.htmx:
         context["form_html"] = _blank_form_html(form)
     response = render(request, template, context, status=status)
@@ -201,20 +197,28 @@ def _blank_form_html(form: AssessmentForm) -> str:
     return _kept_html(key, lambda: str(render_crispy_form(form)))
 
 
-def _notes_html(release: CompiledRelease, inputs: Inputs, summary: Summary) -> str:
-    """The answer's notes (decision/_notes.html) as HTML, kept per deploy, release and question.
+def _kept_answer(release: CompiledRelease, inputs: Inputs) -> dict:
+    """The answer's notes (decision/_notes.html) as HTML, and the counts the live region
+    announces, kept per deploy, release and question.
 
-    Rendering them is most of a live update's time (about 21 of 23 ms in
-    `bench/in_process.py --pages`), and the same question (a common case, or a clinician
-    ticking and unticking) gets the same notes from the same release. The fragment holds
-    nothing of one visitor (the save form and its CSRF token are outside it, in assess.html),
-    so one rendering serves everyone. Entries are bounded by the cache (LRU in Redis or the
-    local-memory cache).
+    Evaluating, arranging and rendering the notes is most of a live update's time, and the same
+    question (a common case, or a clinician ticking and unticking) gets the same answer from the
+    same release. The fragment holds nothing of one visitor (the save form and its CSRF token
+    are outside it, in assess.html), so one rendering serves everyone. Entries are bounded by
+    the cache (LRU in Redis or the local-memory cache).
     """
     question = _query(inputs.as_dict())  # the validated slugs, in their canonical order
     digest = hashlib.sha256(question.encode()).hexdigest()[:32]
-    key = f"decision:notes:{deploy_key()}:{release.content_hash}:{digest}"
-    return _kept_html(key, lambda: render_to_string("decision/_notes.html", {"summary": summary}))
+    key = f"decision:answer:{deploy_key()}:{release.content_hash}:{digest}"
+
+    def render() -> dict:
+        summary = summarise(answer(release, inputs), release.vocabulary, inputs.as_dict())
+        notes_html = render_to_string("decision/_notes.html", {"summary": summary})
+        return {"counts": summary.counts, "notes_html": notes_html}
+
+    kept = cache.get_or_set(key, render, timeout=KEPT_HTML_SECONDS)
+    # HTML our own template rendered, escaped as it rendered it.
+    return {"counts": kept["counts"], "notes_html": mark_safe(kept["notes_html"])}  # noqa: S308
 
 
 def _kept_html(key: str, render_html) -> str:
