@@ -83,3 +83,14 @@ def test_outside_a_transaction_the_setting_lasts_for_the_write_alone(settings):
         assert cursor.fetchone()[0] == "on"
         cursor.execute("SELECT count(*) FROM written")
         assert cursor.fetchone()[0] == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_on_postgresql_stored_notes_are_compressed_with_lz4(db):
+    # Cheaper for the server to write than pglz, the default (migration 0009).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute"
+            " WHERE attrelid = 'decision_assessment'::regclass AND attname = 'notes'"
+        )
+        assert cursor.fetchone()[0] == "l"
