@@ -16,6 +16,7 @@ import functools
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from django.conf import settings
@@ -200,7 +201,8 @@ class Out(BaseModel):
     wraps every object it validates in a Python getter, which cost the API more than the rest
     of the request together."""
 
-    model_config = ConfigDict(from_attributes=True)
+    # Frozen: a question's notes are validated once and shared by every answer (`_notes_out`).
+    model_config = ConfigDict(from_attributes=True, frozen=True)
 
 
 class KnowledgeBaseOut(Out):
@@ -299,7 +301,7 @@ class VocabularyOut(Out):
     patient_factors: list[TermOut]
 
 
-def assessment_out(assessment: Assessment, notes: list[Note] | tuple[Note, ...]) -> AssessmentOut:
+def assessment_out(assessment: Assessment, notes: Sequence[Note | NoteOut]) -> AssessmentOut:
     """The document of API.md for a stored assessment: the 201 answer and every later read."""
     release = compiled_release(assessment.release_id)
     return AssessmentOut(
@@ -541,6 +543,13 @@ def _answer(document: Out, status: int = 200) -> HttpResponse:
     return HttpResponse(document.model_dump_json(), status=status, content_type="application/json")
 
 
+@functools.lru_cache(maxsize=1024)
+def _notes_out(release: CompiledRelease, inputs: Inputs) -> tuple[NoteOut, ...]:
+    """A question's notes as the document shows them, validated once, like the `answer` they
+    come from: validating 20-30 notes is 0.11 ms of a POST's 1.7 ms (half the typed answer)."""
+    return tuple(NoteOut.model_validate(note) for note in answer(release, inputs))
+
+
 def _release(request: HttpRequest) -> CompiledRelease:
     release = request_release(request)
     if release is None:
@@ -596,9 +605,8 @@ def create_assessment(request: HttpRequest, payload: AssessmentIn):
     """
     release = _release(request)
     inputs = Inputs.build(payload.pain_type, payload.analgesics, payload.factors)
-    notes = answer(release, inputs)
-    assessment = store_assessment(release, inputs, notes)
-    document = assessment_out(assessment, notes)
+    assessment = store_assessment(release, inputs, answer(release, inputs))
+    document = assessment_out(assessment, _notes_out(release, inputs))
     response = _answer(document, status=201)
     response["Location"] = document.url
     return response
