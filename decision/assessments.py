@@ -117,8 +117,8 @@ def without_waiting_for_disk():
     them, never corrupt anything. For assessments and issued cards only; curation and
     publishing always wait.
 
-    Under load this bounds the API: two workers waiting for the disk served 750 POSTs/s, and
-    870–880 without (`make bench`, docs/engine.md).
+    Under load this bounds the API: measured on the same code, two workers waiting for the disk
+    served 750 POSTs/s, and 870–880 without (`make bench`, docs/engine.md).
     """
     if connection.vendor != "postgresql" or not settings.ASSESSMENT_ASYNC_COMMIT:
         yield

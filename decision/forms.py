@@ -59,7 +59,7 @@ class NormalChoices(BaseChoiceIterator):
     """Choices built in Django's normal form, (value, label) or (group, [(value, label), ...]).
 
     Django normalises a plain list on every assignment, for the field and again for its
-    widget, walking each of the form's ~60 choices twice: about half of building the form.
+    widget, walking each of the form's ~60 choices twice: three quarters of building the form.
     A choice iterator is taken as it is.
     """
 

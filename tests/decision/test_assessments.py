@@ -90,6 +90,11 @@ def test_on_postgresql_stored_notes_are_compressed_with_lz4(db):
     # Cheaper for the server to write than pglz, the default (migration 0009).
     with connection.cursor() as cursor:
         cursor.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+        if not cursor.fetchone()[0]:
+            pytest.skip("this PostgreSQL was built without lz4; the migration leaves pglz")
+        cursor.execute(
             "SELECT attcompression FROM pg_attribute"
             " WHERE attrelid = 'decision_assessment'::regclass AND attname = 'notes'"
         )
