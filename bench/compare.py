@@ -8,16 +8,16 @@ database, and prints each path's req/s and ratio to /livez in that same server's
     git worktree add /tmp/nmdar-main main        # or: git archive main | tar -x -C /tmp/nmdar-main
     DATABASE_URL=postgres://… .venv/bin/python bench/compare.py /tmp/nmdar-main
 
-Both checkouts run with this checkout's virtualenv; the database must have the knowledge base
-loaded (`make bench` does it). Every stored page and PDF is fetched four times before timing,
-so both workers' caches are warm: this compares steady states, not first renders.
+Both checkouts run with this checkout's virtualenv on one database, which must have the knowledge
+base loaded (`make bench` does it): so only for a change that keeps the schema and the
+dependencies. Across a migration, run `bench/run.py` of each checkout instead, each with its own
+virtualenv and database (README, Performance). Every stored page and PDF is fetched four times
+before timing, so both workers' caches are warm: this compares steady states, not first renders.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -33,13 +33,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--duration", type=int, default=10, help="seconds per path")
     args = parser.parse_args()
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        sys.exit("wrk is not installed: `apt-get install -y wrk`")
+    wrk = run.require_wrk()
     env = run.server_environment()
     codes = {"before": args.other.resolve(), "after": run.ROOT}
     for name, root in codes.items():
-        manage(root, static_env(env, name), "collectstatic", "--noinput", "-v0")
+        run.manage(static_env(env, name), "collectstatic", "--noinput", "-v0", root=root)
     run.API_HEADERS["Authorization"] = f"Bearer {run.create_api_key(env)}"
     figures = {name: {path: [] for path in PATHS} for name in codes}
     for number in range(1, args.rounds + 1):
@@ -63,23 +61,9 @@ def static_env(env: dict, name: str) -> dict:
     return {**env, "STATIC_ROOT": str(run.ROOT / "var" / f"compare-static-{name}")}
 
 
-def manage(root: Path, env: dict, *args: str) -> None:
-    subprocess.run([str(run.BIN / "python"), "manage.py", *args], cwd=root, env=env, check=True)
-
-
 def measure(wrk: str, root: Path, env: dict, duration: int) -> dict[str, float]:
     port = run.free_port()
-    command = [
-        str(run.BIN / "gunicorn"),
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, cwd=root, env=env)
+    server = run.start_server(env, port, root)
     base = f"http://127.0.0.1:{port}"
     try:
         run.wait_until_up(base)

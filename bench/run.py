@@ -55,9 +55,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2, help="rounds over every path")
     args = parser.parse_args()
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        sys.exit("wrk is not installed: `apt-get install -y wrk` (make bench does this)")
+    wrk = require_wrk()
 
     env = server_environment()
     print("Rate limits are off for the benchmark (RATELIMIT_ENABLE=false).", file=sys.stderr)
@@ -146,8 +144,15 @@ def ensure_database(url: str) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
-def manage(env: dict, *args: str) -> None:
-    subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True)
+def require_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("wrk is not installed: `apt-get install -y wrk` (make bench does this)")
+    return wrk
+
+
+def manage(env: dict, *args: str, root: Path = ROOT) -> None:
+    subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=root, env=env, check=True)
 
 
 def prepare(env: dict) -> None:
@@ -168,7 +173,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(env: dict, port: int) -> subprocess.Popen:
+def start_server(env: dict, port: int, root: Path = ROOT) -> subprocess.Popen:
+    """gunicorn with 2 sync workers, serving the checkout at `root` (bench/compare.py passes
+    another)."""
     command = [
         str(BIN / "gunicorn"),
         "config.wsgi:application",
@@ -181,7 +188,7 @@ def start_server(env: dict, port: int) -> subprocess.Popen:
         "--log-level",
         "warning",
     ]
-    return subprocess.Popen(command, cwd=ROOT, env=env)
+    return subprocess.Popen(command, cwd=root, env=env)
 
 
 def wait_until_up(base: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -11,7 +9,7 @@ import time
 
 import pytest
 
-from tests.ops.nginx import PROXY_CONF, Nginx
+from tests.ops.nginx import PROXY_CONF, Nginx, nginx_binary
 from tests.ops.servers import Gunicorn, fetch, production_env
 
 pytestmark = pytest.mark.server
@@ -68,7 +66,7 @@ def slowloris(port: int, stop: threading.Event, api_headers: dict) -> list[SlowC
 def test_livez_answers_within_a_second_while_two_slowloris_connections_are_open(
     app_database, api_headers, tmp_path
 ):
-    _nginx()
+    nginx_binary()  # before the control below: it is no test without nginx
     with Gunicorn(production_env(app_database), tmp_path, workers=2) as app:
         # Control: straight at gunicorn, the two slow clients hold both workers.
         stop = threading.Event()
@@ -94,17 +92,6 @@ def test_livez_answers_within_a_second_while_two_slowloris_connections_are_open(
                     client.join(timeout=5)
     assert [answer.status for answer in answers] == [200] * 5
     assert max(answer.seconds for answer in answers) < 1, [a.seconds for a in answers]
-
-
-def _nginx() -> str:
-    """Debian's nginx: required in CI (`.ci/run` installs it), skipped without it elsewhere."""
-    found = shutil.which("nginx") or shutil.which("/usr/sbin/nginx")
-    if found is None:
-        message = "nginx is not installed: apt-get install nginx (.ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 def test_the_shipped_site_configuration_is_valid_nginx(tmp_path):
@@ -145,7 +132,7 @@ def test_the_shipped_site_configuration_is_valid_nginx(tmp_path):
     )
     result = subprocess.run(
         [
-            _nginx(),
+            nginx_binary(),
             "-t",
             "-p",
             str(tmp_path),
